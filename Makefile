@@ -1,0 +1,68 @@
+# The README names two targets: `make run` (set up and start the product) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
+	shared-mime-info fonts-noto-cjk gettext poppler-utils chromium
+
+.PHONY: run test system-packages venv setup demo lint format messages bench-import clean
+
+system-packages:  ## Debian packages (only as root; skipped when all are present)
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Please install as root: apt-get install $$missing"; fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+messages: venv
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+setup: system-packages venv messages
+	@mkdir -p var/broker/out var/broker/processed
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: setup
+	$(PY) manage.py demo_data $(if $(PASSWORD),--password $(PASSWORD))
+
+run: demo  ## set up everything, then start web, Celery worker and beat
+	@echo ""
+	@echo "  双随机、一公开 — http://$(HOST):$(PORT)/   (后台 http://$(HOST):$(PORT)/admin/)"
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/celery -A config worker -l info --concurrency 2 > var/worker.log 2>&1 & \
+	$(VENV)/bin/celery -A config beat -l info > var/beat.log 2>&1 & \
+	echo "  Celery worker → var/worker.log, beat → var/beat.log"; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: system-packages venv messages  ## the whole suite (PostgreSQL when DATABASE_URL is set)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench-import: venv
+	$(PY) bench/import_registry.py
+
+clean:
+	rm -rf var/broker var/test-media

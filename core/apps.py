@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("基础设置")
+
+    def ready(self) -> None:
+        from core.roles import roles_sync_after_migrate
+
+        # Groups need the permissions Django creates after migrating each app, hence post_migrate
+        # for every app (idempotent and cheap); the last app's signal sees all permissions.
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="core.roles_sync")

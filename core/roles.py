@@ -1,0 +1,73 @@
+"""The roles of the bureau as Django groups, with least privilege (issue 2 §5).
+
+Groups are (re)synchronised after every migrate so that new models get their permissions granted
+to the right roles; a group's permissions are exactly those listed here.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
+
+SYSADMIN = "系统管理员"
+STAFF = "监督科工作人员"
+LEADER = "分管领导"
+INSPECTOR = "执法检查人员"
+LEGAL = "法制机构"
+AUDITOR = "审计人员"
+
+ROLE_LABELS = {
+    SYSADMIN: _("系统管理员"),
+    STAFF: _("监督科工作人员"),
+    LEADER: _("分管领导"),
+    INSPECTOR: _("执法检查人员"),
+    LEGAL: _("法制机构"),
+    AUDITOR: _("审计人员"),
+}
+
+REGISTRY_MODELS = [
+    "jurisdiction",
+    "sector",
+    "checkitem",
+    "institution",
+    "practitioner",
+    "supervisionrecord",
+    "riskpolicy",
+    "inspector",
+    "conflict",
+]
+CALENDAR_MODELS = ["calendarday", "calendaryear"]
+HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS]
+
+
+def _perms(actions: list[str], models: list[str]) -> list[str]:
+    return [f"{action}_{model}" for model in models for action in actions]
+
+
+def role_permissions() -> dict[str, list[str] | None]:
+    """Codenames per role; None means every permission."""
+    editable = [m for m in REGISTRY_MODELS if m not in ("sector",)] + CALENDAR_MODELS
+    return {
+        SYSADMIN: None,
+        # The office keeps the registries; records are never deleted, only their status changes.
+        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS)
+        + _perms(["view", "add", "change"], editable),
+        LEADER: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS),
+        LEGAL: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS),
+        # Auditors read everything, including who changed what, and change nothing.
+        AUDITOR: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS + HISTORY_MODELS),
+        # Inspectors work on /inspect/, not in the admin.
+        INSPECTOR: [],
+    }
+
+
+def roles_sync() -> None:
+    all_perms = Permission.objects.all()
+    for name, codenames in role_permissions().items():
+        group, _created = Group.objects.get_or_create(name=name)
+        if codenames is None:
+            group.permissions.set(all_perms)
+        else:
+            group.permissions.set(all_perms.filter(codename__in=codenames))
+
+
+def roles_sync_after_migrate(**kwargs) -> None:
+    roles_sync()

@@ -1,0 +1,189 @@
+"""Working-day arithmetic and calendar maintenance (SPEC §6).
+
+"Within N working days after D" means by the N-th working day strictly after D; a holiday D does not
+shift the count. A computation that touches a year without a complete calendar raises
+CalendarMissing instead of guessing.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import CalendarMissing, ServiceError
+from core.models import CalendarDay, CalendarYear
+
+# chinese-calendar names its holidays in English; the calendar shows Chinese.
+HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+class WorkdayCalendar:
+    """Loads the overrides of the years it is asked about, once, and answers day by day."""
+
+    def __init__(self) -> None:
+        self._years: dict[int, dict[dt.date, str]] = {}
+
+    def _year(self, year: int) -> dict[dt.date, str]:
+        if year not in self._years:
+            if not CalendarYear.objects.filter(year=year, complete=True).exists():
+                raise CalendarMissing(year)
+            days = CalendarDay.objects.filter(date__year=year).values_list("date", "kind")
+            self._years[year] = dict(days)
+        return self._years[year]
+
+    def is_workday(self, day: dt.date) -> bool:
+        kind = self._year(day.year).get(day)
+        if kind is not None:
+            return kind == CalendarDay.Kind.WORKDAY
+        return day.weekday() < 5
+
+
+def workdays_add(*, start: dt.date, days: int, calendar: WorkdayCalendar | None = None) -> dt.date:
+    """The `days`-th working day strictly after `start` (`days` ≥ 1)."""
+    if days < 1:
+        raise ServiceError(_("工作日数必须至少为 1。"))
+    calendar = calendar or WorkdayCalendar()
+    day, counted = start, 0
+    while counted < days:
+        day += dt.timedelta(days=1)
+        if calendar.is_workday(day):
+            counted += 1
+    return day
+
+
+def workdays_between(
+    *, start: dt.date, end: dt.date, calendar: WorkdayCalendar | None = None
+) -> int:
+    """Working days d with start < d ≤ end (negative when end is before start)."""
+    if end < start:
+        return -workdays_between(start=end, end=start, calendar=calendar)
+    calendar = calendar or WorkdayCalendar()
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        count += calendar.is_workday(day)
+    return count
+
+
+@transaction.atomic
+def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
+    """Copy the holidays and adjusted working days that chinese-calendar knows into the table and
+    mark those years complete. Existing rows are updated, staff-entered years are left alone."""
+    from chinese_calendar import constants
+
+    known = {d.year for d in constants.holidays} & {d.year for d in constants.workdays}
+    wanted = sorted(known if years is None else set(years) & known)
+    for year in wanted:
+        if CalendarYear.objects.filter(year=year, source=CalendarYear.Source.STAFF).exists():
+            continue
+        entries = [(d, CalendarDay.Kind.HOLIDAY, n) for d, n in constants.holidays.items()]
+        entries += [(d, CalendarDay.Kind.WORKDAY, n) for d, n in constants.workdays.items()]
+        for day, kind, name in entries:
+            if day.year != year:
+                continue
+            # chinese-calendar lists holiday weekends too; store them, they are harmless and named.
+            CalendarDay.objects.update_or_create(
+                date=day, defaults={"kind": kind, "name": HOLIDAY_NAMES_ZH.get(name, name)}
+            )
+        CalendarYear.objects.update_or_create(
+            year=year,
+            defaults={"complete": True, "source": CalendarYear.Source.SEEDED},
+        )
+    return wanted
+
+
+KIND_ALIASES = {
+    "holiday": CalendarDay.Kind.HOLIDAY,
+    "休": CalendarDay.Kind.HOLIDAY,
+    "休息": CalendarDay.Kind.HOLIDAY,
+    "节假日": CalendarDay.Kind.HOLIDAY,
+    "workday": CalendarDay.Kind.WORKDAY,
+    "班": CalendarDay.Kind.WORKDAY,
+    "上班": CalendarDay.Kind.WORKDAY,
+    "调休上班": CalendarDay.Kind.WORKDAY,
+}
+
+
+def calendar_import_csv(
+    *, content: bytes, complete_years: bool = False, user=None, dry_run: bool = False
+) -> dict:
+    """Import `date,kind,name` rows. All or nothing: every bad row is reported, nothing written."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ServiceError(_("文件不是 UTF-8 编码的 CSV 文件。")) from exc
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ServiceError(_("文件为空。"))
+    header = [h.strip().lower() for h in rows[0]]
+    if header[:2] != ["date", "kind"]:
+        raise ServiceError(_("第 1 行应为表头 date,kind,name。"))
+    errors, parsed, seen = [], {}, set()
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = [c.strip() for c in row] + ["", ""]
+        try:
+            day = dt.date.fromisoformat(cells[0])
+        except ValueError:
+            errors.append(
+                _("第 %(row)s 行，date：“%(value)s”不是 YYYY-MM-DD 格式的日期。")
+                % {"row": number, "value": cells[0]}
+            )
+            continue
+        kind = KIND_ALIASES.get(cells[1].lower())
+        if kind is None:
+            errors.append(
+                _("第 %(row)s 行，kind：“%(value)s”应为 holiday 或 workday。")
+                % {"row": number, "value": cells[1]}
+            )
+            continue
+        if day in seen:
+            errors.append(
+                _("第 %(row)s 行，date：%(day)s 在文件中重复。") % {"row": number, "day": day}
+            )
+            continue
+        seen.add(day)
+        parsed[day] = (kind, cells[2])
+    if errors:
+        raise ServiceError("\n".join(errors))
+    if not parsed:
+        raise ServiceError(_("文件中没有数据行。"))
+    years = sorted({d.year for d in parsed})
+    if not dry_run:
+        with transaction.atomic():
+            for day, (kind, name) in parsed.items():
+                CalendarDay.objects.update_or_create(
+                    date=day, defaults={"kind": kind, "name": name}
+                )
+            if complete_years:
+                for year in years:
+                    calendar_year_mark_complete(year=year, user=user)
+    return {"rows": len(parsed), "years": years}
+
+
+def calendar_year_mark_complete(*, year: int, user=None, note: str = "") -> CalendarYear:
+    obj, _created = CalendarYear.objects.update_or_create(
+        year=year,
+        defaults={
+            "complete": True,
+            "source": CalendarYear.Source.STAFF,
+            "marked_by": user,
+            "marked_at": timezone.now(),
+            "note": note,
+        },
+    )
+    return obj

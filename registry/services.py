@@ -1,0 +1,144 @@
+"""Writes of the registry: the risk tier derived from the supervision history (Y3.2, N8)."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.models import Institution, RiskPolicy, RiskTier, SupervisionRecord
+
+Kind = SupervisionRecord.Kind
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(candidate, day.day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def risk_assess(
+    records: Iterable[SupervisionRecord], policy: RiskPolicy, today: dt.date
+) -> tuple[str, list[str]]:
+    """The tier and the reasons behind it, from one institution's supervision records."""
+    since = months_before(today, policy.lookback_months)
+    penalty_since = months_before(today, policy.penalty_lookback_months)
+    penalties = complaints = refusals = pro_bono = 0
+    scores: list[Decimal] = []
+    abnormal_since = None
+    for rec in records:
+        if rec.kind == Kind.PENALTY and rec.date >= penalty_since:
+            penalties += 1
+        elif rec.kind == Kind.COMPLAINT and rec.valid and rec.date >= since:
+            complaints += 1
+        elif rec.kind == Kind.SATISFACTION and rec.date >= since and rec.score is not None:
+            scores.append(rec.score)
+        elif rec.kind == Kind.PRO_BONO_REFUSAL and rec.date >= since:
+            refusals += 1
+        elif rec.kind == Kind.PRO_BONO and rec.date >= since:
+            pro_bono += 1
+        elif (
+            rec.kind == Kind.ABNORMAL
+            and rec.date <= today
+            and (rec.ended_on is None or rec.ended_on > today)
+        ):
+            abnormal_since = rec.date
+    satisfaction = (sum(scores) / len(scores)).quantize(Decimal("0.1")) if scores else None
+    months, pmonths = policy.lookback_months, policy.penalty_lookback_months
+
+    key = []
+    if penalties:
+        key.append(_("%(m)s 个月内受到行政处罚 %(n)s 次") % {"m": pmonths, "n": penalties})
+    if complaints >= policy.key_valid_complaints:
+        key.append(_("%(m)s 个月内有效投诉 %(n)s 件") % {"m": months, "n": complaints})
+    if satisfaction is not None and satisfaction < policy.key_satisfaction_below:
+        key.append(
+            _("满意度 %(s)s 分，低于 %(t)s 分")
+            % {"s": _fmt(satisfaction), "t": _fmt(policy.key_satisfaction_below)}
+        )
+    if refusals:
+        key.append(_("%(m)s 个月内拒绝公益法律服务 %(n)s 次") % {"m": months, "n": refusals})
+    if abnormal_since:
+        key.append(_("自 %(d)s 起列入经营异常名录") % {"d": abnormal_since})
+    if key:
+        return RiskTier.KEY, key
+
+    missing = []
+    if complaints > policy.reduced_max_valid_complaints:
+        missing.append(_("%(m)s 个月内有效投诉 %(n)s 件") % {"m": months, "n": complaints})
+    if satisfaction is None:
+        missing.append(_("%(m)s 个月内无满意度评价") % {"m": months})
+    elif satisfaction < policy.reduced_satisfaction_min:
+        missing.append(
+            _("满意度 %(s)s 分，未达 %(t)s 分")
+            % {"s": _fmt(satisfaction), "t": _fmt(policy.reduced_satisfaction_min)}
+        )
+    if policy.reduced_requires_pro_bono and not pro_bono:
+        missing.append(_("%(m)s 个月内未参与公益法律服务") % {"m": months})
+    if missing:
+        return RiskTier.NORMAL, missing
+
+    reasons = [
+        _("%(m)s 个月内无行政处罚") % {"m": pmonths},
+        _("%(m)s 个月内有效投诉 %(n)s 件") % {"m": months, "n": complaints},
+        _("满意度 %(s)s 分") % {"s": _fmt(satisfaction)},
+    ]
+    if pro_bono:
+        reasons.append(_("参与公益法律服务 %(n)s 次") % {"n": pro_bono})
+    return RiskTier.REDUCED, reasons
+
+
+def institution_risk_refresh(
+    *, institution_ids: Iterable[int] | None = None, today: dt.date | None = None
+) -> int:
+    """Recompute and store the risk tier and its reasons; returns how many institutions changed.
+    Two queries for any number of institutions, plus the bulk update."""
+    today = today or timezone.localdate()
+    institutions = Institution.objects.only("id", "jurisdiction_id", "risk_tier", "risk_reasons")
+    if institution_ids is not None:
+        institutions = institutions.filter(id__in=list(institution_ids))
+    institutions = list(institutions)
+    policies = {p.jurisdiction_id: p for p in RiskPolicy.objects.all()}
+    default_policy = RiskPolicy()
+    oldest = months_before(
+        today,
+        max(
+            [default_policy.penalty_lookback_months, default_policy.lookback_months]
+            + [max(p.penalty_lookback_months, p.lookback_months) for p in policies.values()]
+        ),
+    )
+    by_institution = defaultdict(list)
+    records = SupervisionRecord.objects.filter(date__gte=oldest) | SupervisionRecord.objects.filter(
+        kind=Kind.ABNORMAL
+    )
+    if institution_ids is not None:
+        records = records.filter(institution_id__in=[i.id for i in institutions])
+    for rec in records.only("institution_id", "kind", "date", "valid", "score", "ended_on"):
+        by_institution[rec.institution_id].append(rec)
+
+    now = timezone.now()
+    changed = []
+    for inst in institutions:
+        policy = policies.get(inst.jurisdiction_id, default_policy)
+        tier, reasons = risk_assess(by_institution.get(inst.id, []), policy, today)
+        if tier != inst.risk_tier or reasons != inst.risk_reasons:
+            inst.risk_tier, inst.risk_reasons, inst.risk_updated_at = tier, reasons, now
+            changed.append(inst)
+    with transaction.atomic():
+        Institution.objects.bulk_update(
+            changed, ["risk_tier", "risk_reasons", "risk_updated_at"], batch_size=2000
+        )
+    return len(changed)

@@ -1,0 +1,71 @@
+"""Fixtures: one logged-in client per role (core.roles), and the PostgreSQL-only marker."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from core import roles
+from tests.factories import UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does) to run it")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def _user_in(group_name: str, username: str, *, is_staff: bool = True):
+    user = UserFactory(username=username, is_staff=is_staff)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def staff_user(db):
+    return _user_in(roles.STAFF, "staff")
+
+
+@pytest.fixture
+def leader_user(db):
+    return _user_in(roles.LEADER, "leader")
+
+
+@pytest.fixture
+def legal_user(db):
+    return _user_in(roles.LEGAL, "legal")
+
+
+@pytest.fixture
+def auditor_user(db):
+    return _user_in(roles.AUDITOR, "auditor")
+
+
+@pytest.fixture
+def inspector_user(db):
+    return _user_in(roles.INSPECTOR, "inspector", is_staff=False)
+
+
+@pytest.fixture
+def sysadmin_user(db):
+    user = _user_in(roles.SYSADMIN, "sysadmin")
+    user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
