@@ -142,3 +142,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True

@@ -1,0 +1,91 @@
+"""Parsers for one spreadsheet cell; each raises CellError with a reason in Chinese."""
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+
+class CellError(Exception):
+    pass
+
+
+DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+
+def parse_text(value: str, max_length: int | None = None) -> str:
+    if max_length and len(value) > max_length:
+        raise CellError(_("超过 %(n)s 个字符") % {"n": max_length})
+    return value
+
+
+def parse_date(value: str) -> dt.date | None:
+    if not value:
+        return None
+    value = value.split(" ")[0]
+    for pattern in DATE_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                break
+    raise CellError(_("“%(v)s”不是有效日期（例如 2026-03-01）") % {"v": value})
+
+
+def parse_int(value: str, *, minimum: int = 0) -> int | None:
+    if not value:
+        return None
+    digits = re.search(r"\d+", value)
+    if not digits or re.search(r"[^\d\s次/年每]", value.replace(digits.group(), "", 1)):
+        raise CellError(_("“%(v)s”不是整数") % {"v": value})
+    number = int(digits.group())
+    if number < minimum:
+        raise CellError(_("不能小于 %(n)s") % {"n": minimum})
+    return number
+
+
+def parse_percent(value: str) -> Decimal:
+    """'5%', '5' and '5.5 %' are percentages (0–100)."""
+    text = value.replace("％", "%").replace("%", "").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise CellError(_("“%(v)s”不是百分比（例如 5%%）") % {"v": value}) from exc
+    if not Decimal(0) <= number <= Decimal(100):
+        raise CellError(_("比例应在 0%% 到 100%% 之间"))
+    return number
+
+
+def parse_bool(value: str) -> bool:
+    if value in ("是", "Y", "y", "yes", "true", "1", "√", "重点"):
+        return True
+    if value in ("", "否", "N", "n", "no", "false", "0", "一般"):
+        return False
+    raise CellError(_("“%(v)s”应为“是”或“否”") % {"v": value})
+
+
+def parse_choice(value: str, choices: dict[str, str], label: str) -> str:
+    """`choices` maps accepted texts (labels and aliases) to stored values."""
+    if value in choices:
+        return choices[value]
+    accepted = "、".join(dict.fromkeys(choices))
+    raise CellError(
+        _("“%(v)s”不是有效的%(label)s，可选：%(accepted)s")
+        % {"v": value, "label": label, "accepted": accepted}
+    )
+
+
+def parse_multi(value: str, choices: dict[str, str], label: str) -> list[str]:
+    parts = [p for p in LIST_SPLIT.split(value) if p]
+    if not parts:
+        raise CellError(_("至少填写一项%(label)s") % {"label": label})
+    return list(dict.fromkeys(parse_choice(p, choices, label) for p in parts))

@@ -1,0 +1,44 @@
+"""`python manage.py import_registry KIND FILE [--dry-run]`: load the bureau's spreadsheets.
+
+Exit code 0 on success, 1 when anything is wrong (every bad row is printed; nothing is written).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from core.exceptions import ServiceError
+from registry.imports import KINDS, registry_import_file
+
+
+class Command(BaseCommand):
+    help = _("从 .xlsx 或 UTF-8 .csv 表格导入名录；任一行有误则全部不写入。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=list(KINDS))
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help=_("只检查，不写入"))
+        parser.add_argument("--user", help=_("记入修改历史的用户名"))
+
+    def handle(self, *args, kind, file, dry_run, user=None, **options):
+        account = None
+        if user:
+            account = get_user_model().objects.filter(username=user).first()
+            if account is None:
+                raise CommandError(_("用户“%(u)s”不存在") % {"u": user})
+        try:
+            result = registry_import_file(kind=kind, path=file, dry_run=dry_run, user=account)
+        except ServiceError as exc:
+            self.stderr.write(str(exc))
+            raise SystemExit(1) from exc
+        if result.ignored_columns:
+            self.stdout.write(
+                _("已忽略无法识别的列：%(cols)s") % {"cols": "、".join(result.ignored_columns)}
+            )
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(str(error))
+            self.stderr.write(_("共 %(n)s 处错误，未写入任何数据。") % {"n": len(result.errors)})
+            raise SystemExit(1)
+        prefix = _("检查通过（--dry-run，未写入）：") if dry_run else _("导入完成：")
+        self.stdout.write(prefix + result.summary())
