@@ -31,7 +31,7 @@ messages: venv
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 setup: system-packages venv messages
-	@mkdir -p var/broker/out var/broker/processed
+	@mkdir -p var/broker/queue var/broker/processed
 	$(PY) manage.py migrate --noinput -v 0
 
 demo: setup

@@ -1,0 +1,12 @@
+"""Background jobs of the registry; thin wrappers that call one service each."""
+
+from celery import shared_task
+
+from registry.services import institution_risk_refresh
+
+
+@shared_task(name="registry.institution_risk_refresh_task")
+def institution_risk_refresh_task() -> int:
+    """Nightly: complaints and penalties age out of the look-back windows, so tiers change with
+    time even when nobody edits a record (Y3.2). Idempotent: recomputes and stores."""
+    return institution_risk_refresh()
