@@ -35,9 +35,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-Secret-123")
+    password = factory.django.Password("pw-Secret-123")
 
 
 class JurisdictionFactory(factory.django.DjangoModelFactory):
@@ -75,7 +76,7 @@ class PractitionerFactory(factory.django.DjangoModelFactory):
 
     institution = factory.SubFactory(InstitutionFactory)
     name = factory.Sequence(lambda n: f"律师{n}")
-    certificate_number = factory.Sequence(lambda n: f"1500120{n:10d}")
+    certificate_number = factory.Sequence(lambda n: f"1500120{n:010d}")
     id_number = factory.Sequence(make_id_number)
     phone = factory.Sequence(lambda n: f"139{n:08d}")
 
@@ -83,6 +84,7 @@ class PractitionerFactory(factory.django.DjangoModelFactory):
 class InspectorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Inspector
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"检查员{n}")
     certificate_number = factory.Sequence(lambda n: f"50010300{n:04d}")
