@@ -22,7 +22,7 @@ system-packages:  ## Debian packages (only as root; skipped when all are present
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -m pip install -q ".[dev]"
 	@touch $@
 
 venv: $(VENV)/.installed

@@ -81,14 +81,23 @@ def workdays_between(
 @transaction.atomic
 def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
     """Copy the holidays and adjusted working days that chinese-calendar knows into the table and
-    mark those years complete. Existing rows are updated, staff-entered years are left alone."""
+    mark those years complete. Existing rows are updated, staff-entered years are left alone.
+    Returns the years actually seeded."""
     from chinese_calendar import constants
 
     known = {d.year for d in constants.holidays} & {d.year for d in constants.workdays}
-    wanted = sorted(known if years is None else set(years) & known)
+    unknown = sorted(set(years or ()) - known)
+    if unknown:
+        raise ServiceError(
+            _("chinese-calendar 不包含 %(years)s 年的节假日安排，请通过导入 CSV 或后台录入。")
+            % {"years": ", ".join(map(str, unknown))}
+        )
+    wanted = sorted(known if years is None else set(years))
+    seeded = []
     for year in wanted:
         if CalendarYear.objects.filter(year=year, source=CalendarYear.Source.STAFF).exists():
             continue
+        seeded.append(year)
         entries = [(d, CalendarDay.Kind.HOLIDAY, n) for d, n in constants.holidays.items()]
         entries += [(d, CalendarDay.Kind.WORKDAY, n) for d, n in constants.workdays.items()]
         for day, kind, name in entries:
@@ -102,7 +111,7 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
             year=year,
             defaults={"complete": True, "source": CalendarYear.Source.SEEDED},
         )
-    return wanted
+    return seeded
 
 
 KIND_ALIASES = {
@@ -117,47 +126,91 @@ KIND_ALIASES = {
 }
 
 
-def calendar_import_csv(
-    *, content: bytes, complete_years: bool = False, user=None, dry_run: bool = False
-) -> dict:
-    """Import `date,kind,name` rows. All or nothing: every bad row is reported, nothing written."""
+# Excel on a Chinese-locale Windows rewrites 2027-01-01 as 2027/1/1 when it saves a CSV.
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+
+
+def _parse_day(value: str) -> dt.date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ServiceError(_("文件不是 UTF-8 编码的 CSV 文件。")) from exc
-    rows = list(csv.reader(io.StringIO(text)))
+    if "\x00" in text:
+        raise ServiceError(_("文件包含空字符（NUL），不是 CSV 文本文件。"))
+    # newline="" lets the csv module handle \r\n, \n and a lone \r alike.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise ServiceError(
+            _("第 %(row)s 行：无法解析 CSV（%(error)s）。") % {"row": reader.line_num, "error": exc}
+        ) from exc
+
+
+def _check_row(number: int, cells: list[str], seen: dict[dt.date, int]) -> list[str]:
+    """Every problem of one data row, field by field (an empty list when it is good)."""
+    errors = []
+    day = _parse_day(cells[0])
+    if day is None:
+        errors.append(
+            _("第 %(row)s 行，date：“%(value)s”不是 YYYY-MM-DD 格式的日期。")
+            % {"row": number, "value": cells[0]}
+        )
+    elif day in seen:
+        errors.append(
+            _("第 %(row)s 行，date：%(day)s 与第 %(first)s 行重复。")
+            % {"row": number, "day": day, "first": seen[day]}
+        )
+    if KIND_ALIASES.get(cells[1].lower()) is None:
+        errors.append(
+            _("第 %(row)s 行，kind：“%(value)s”应为 holiday 或 workday。")
+            % {"row": number, "value": cells[1]}
+        )
+    max_length = CalendarDay._meta.get_field("name").max_length
+    if len(cells[2]) > max_length:
+        errors.append(
+            _("第 %(row)s 行，name：名称长 %(length)s 个字符，最多 %(max)s 个字符。")
+            % {"row": number, "length": len(cells[2]), "max": max_length}
+        )
+    return errors
+
+
+def calendar_import_csv(
+    *, content: bytes, complete_years: bool = False, user=None, dry_run: bool = False
+) -> dict:
+    """Import `date,kind,name` rows (the header is row 1). All or nothing: every problem of every
+    row is reported and nothing is written."""
+    rows = _csv_rows(content)
     if not rows:
         raise ServiceError(_("文件为空。"))
     header = [h.strip().lower() for h in rows[0]]
-    if header[:2] != ["date", "kind"]:
-        raise ServiceError(_("第 1 行应为表头 date,kind,name。"))
-    errors, parsed, seen = [], {}, set()
+    if header[:2] != ["date", "kind"] or header[2:3] not in ([], ["name"]):
+        raise ServiceError(
+            _("第 1 行应为表头 date,kind,name，实际为“%(header)s”。")
+            % {"header": ",".join(rows[0])}
+        )
+    errors, parsed, seen = [], {}, {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = [c.strip() for c in row] + ["", ""]
-        try:
-            day = dt.date.fromisoformat(cells[0])
-        except ValueError:
-            errors.append(
-                _("第 %(row)s 行，date：“%(value)s”不是 YYYY-MM-DD 格式的日期。")
-                % {"row": number, "value": cells[0]}
-            )
+        row_errors = _check_row(number, cells, seen)
+        day = _parse_day(cells[0])
+        if day is not None:
+            seen.setdefault(day, number)
+        if row_errors:
+            errors += row_errors
             continue
-        kind = KIND_ALIASES.get(cells[1].lower())
-        if kind is None:
-            errors.append(
-                _("第 %(row)s 行，kind：“%(value)s”应为 holiday 或 workday。")
-                % {"row": number, "value": cells[1]}
-            )
-            continue
-        if day in seen:
-            errors.append(
-                _("第 %(row)s 行，date：%(day)s 在文件中重复。") % {"row": number, "day": day}
-            )
-            continue
-        seen.add(day)
-        parsed[day] = (kind, cells[2])
+        parsed[day] = (KIND_ALIASES[cells[1].lower()], cells[2])
     if errors:
         raise ServiceError("\n".join(errors))
     if not parsed:
@@ -176,14 +229,15 @@ def calendar_import_csv(
 
 
 def calendar_year_mark_complete(*, year: int, user=None, note: str = "") -> CalendarYear:
-    obj, _created = CalendarYear.objects.update_or_create(
-        year=year,
-        defaults={
-            "complete": True,
-            "source": CalendarYear.Source.STAFF,
-            "marked_by": user,
-            "marked_at": timezone.now(),
-            "note": note,
-        },
-    )
+    """Record that staff have entered the whole schedule of `year`, so it may be used for
+    deadlines. An empty `note` keeps the note the year already has."""
+    defaults = {
+        "complete": True,
+        "source": CalendarYear.Source.STAFF,
+        "marked_by": user,
+        "marked_at": timezone.now(),
+    }
+    if note:
+        defaults["note"] = note
+    obj, _created = CalendarYear.objects.update_or_create(year=year, defaults=defaults)
     return obj

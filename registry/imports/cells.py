@@ -41,7 +41,11 @@ def parse_date(value: str) -> dt.date | None:
     raise CellError(_("“%(v)s”不是有效日期（例如 2026-03-01）") % {"v": value})
 
 
-def parse_int(value: str, *, minimum: int = 0) -> int | None:
+# The largest value of a PositiveIntegerField; PostgreSQL refuses more with an overflow error.
+INT_MAX = 2**31 - 1
+
+
+def parse_int(value: str, *, minimum: int = 0, maximum: int = INT_MAX) -> int | None:
     if not value:
         return None
     digits = re.search(r"\d+", value)
@@ -50,6 +54,8 @@ def parse_int(value: str, *, minimum: int = 0) -> int | None:
     number = int(digits.group())
     if number < minimum:
         raise CellError(_("不能小于 %(n)s") % {"n": minimum})
+    if number > maximum:
+        raise CellError(_("不能大于 %(n)s") % {"n": maximum})
     return number
 
 
@@ -61,7 +67,7 @@ def parse_percent(value: str) -> Decimal:
     except InvalidOperation as exc:
         raise CellError(_("“%(v)s”不是百分比（例如 5%%）") % {"v": value}) from exc
     if not Decimal(0) <= number <= Decimal(100):
-        raise CellError(_("比例应在 0%% 到 100%% 之间"))
+        raise CellError(_("比例应在 0%% 到 100%% 之间") % {})  # `% {}` turns %% into %
     return number
 
 

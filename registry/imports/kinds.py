@@ -200,17 +200,26 @@ def _check_conflict(values, lk: Lookups) -> list[tuple[str, str]]:
     return errors
 
 
+def _start(values, model: type[models.Model], name: str):
+    """The start of a date range; without its column a new row gets the model default, which the
+    database's range constraint checks too — so check against it here, as a row error."""
+    if name in values:
+        return values[name]
+    return model._meta.get_field(name).get_default()
+
+
 def _check_inspector(values, lk: Lookups) -> list[tuple[str, str]]:
-    start, end = values.get("certificate_valid_from"), values.get("certificate_valid_to")
+    start = _start(values, Inspector, "certificate_valid_from")
+    end = values.get("certificate_valid_to")
     if start and end and end < start:
-        return [("证件有效期至", _("有效期至早于有效期起"))]
+        return [("证件有效期至", _("有效期至早于有效期起（%(d)s）") % {"d": start})]
     return []
 
 
 def _check_item(values, lk: Lookups) -> list[tuple[str, str]]:
-    start, end = values.get("effective_from"), values.get("effective_to")
+    start, end = _start(values, CheckItem, "effective_from"), values.get("effective_to")
     if start and end and end < start:
-        return [("失效日期", _("失效日期早于生效日期"))]
+        return [("失效日期", _("失效日期早于生效日期（%(d)s）") % {"d": start})]
     return []
 
 
@@ -310,7 +319,8 @@ KINDS: dict[str, ImportKind] = {
             Column(
                 "抽查频次",
                 "frequency_per_year",
-                lambda v, lk: parse_int(v, minimum=1),
+                # PositiveSmallIntegerField: PostgreSQL's smallint.
+                lambda v, lk: parse_int(v, minimum=1, maximum=32767),
                 required=True,
             ),
             Column("重点事项", "is_key", lambda v, lk: parse_bool(v)),

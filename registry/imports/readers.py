@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
@@ -44,9 +45,14 @@ def sniff(head: bytes) -> str:
     return "csv"
 
 
-def _cell_text(value) -> str:
+def _cell_text(value, number_format: str = "General") -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # TRUE / FALSE typed in Excel
+        return "是" if value else "否"
+    if isinstance(value, int | float) and "%" in number_format:
+        # "5%" typed in Excel is stored as 0.05 with a percent format; read what the sheet shows.
+        return f"{(Decimal(repr(value)) * 100).normalize():f}%"
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -83,8 +89,8 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         raise ServiceError(_("文件不是有效的 .xlsx 工作簿（可能已损坏）。")) from exc
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in row]
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            yield number, [_cell_text(c.value, c.number_format) for c in row]
     finally:
         workbook.close()
 

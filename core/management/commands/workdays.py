@@ -76,6 +76,9 @@ class Command(BaseCommand):
 
     def do_seed(self, options):
         years = services.calendar_seed(years=options["years"] or None)
+        if not years:
+            self.stdout.write(_("没有导入任何年份：工作人员录入的年份不会被覆盖。"))
+            return
         self.stdout.write(_("已导入年份：%(years)s") % {"years": ", ".join(map(str, years))})
 
     def do_complete(self, options):
