@@ -53,7 +53,7 @@ class SpreadsheetImportMixin:
     row or what would change, then import on confirmation — all or nothing."""
 
     import_kind: str = ""
-    change_list_template = "admin/registry/change_list_import_export.html"
+    change_list_template = "admin/registry/change_list_import.html"
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -370,7 +370,7 @@ class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
     def sectors_display(self, obj):
         return "、".join(s.name for s in obj.sectors.all())
 
-    @admin.display(description=_("今日是否可抽取（Y3.3）"))
+    @admin.display(description=_("今日可否抽取"))
     def eligibility(self, obj):
         reasons = obj.ineligibility_reasons(timezone.localdate())
         if not reasons:
