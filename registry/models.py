@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -104,13 +105,13 @@ class Sector(models.Model):
 
     def credit_code_error(self, code: str) -> str | None:
         """Why `code` cannot be the credit code of an institution of this sector, or None."""
-        from django.utils.translation import gettext as _g
-
         error = credit_code_error(code)
         if error:
             return error
         if not code.startswith(self.credit_prefix):
-            return _g("统一社会信用代码前缀应为 %(prefix)s（%(sector)s），实为 %(actual)s。") % {
+            return gettext(
+                "统一社会信用代码前缀应为 %(prefix)s（%(sector)s），实为 %(actual)s。"
+            ) % {
                 "prefix": self.credit_prefix + ("x" if len(self.credit_prefix) == 1 else ""),
                 "sector": self.get_code_display(),
                 "actual": code[: len(self.credit_prefix) if len(self.credit_prefix) > 1 else 2],
@@ -468,19 +469,17 @@ class Inspector(models.Model):
     def ineligibility_reasons(self, day: dt.date, sector: Sector | None = None) -> list[str]:
         """Why this inspector cannot be drawn on `day` (for `sector`); empty when eligible.
         Uses prefetched sectors when available."""
-        from django.utils.translation import gettext as _g
-
         reasons = []
         if self.staff_type != self.StaffType.BUREAU:
-            reasons.append(_g("行业协会工作人员不得代替执法人员"))
+            reasons.append(gettext("行业协会工作人员不得代替执法人员"))
         if self.status != self.Status.ACTIVE:
-            reasons.append(_g("状态：%(s)s") % {"s": self.get_status_display()})
+            reasons.append(gettext("状态：%(s)s") % {"s": self.get_status_display()})
         if day < self.certificate_valid_from:
-            reasons.append(_g("执法证尚未生效"))
+            reasons.append(gettext("执法证尚未生效"))
         if day > self.certificate_valid_to:
-            reasons.append(_g("执法证已于 %(d)s 过期") % {"d": self.certificate_valid_to})
+            reasons.append(gettext("执法证已于 %(d)s 过期") % {"d": self.certificate_valid_to})
         if sector is not None and sector not in self.sectors.all():
-            reasons.append(_g("无%(s)s行业检查资格") % {"s": sector})
+            reasons.append(gettext("无%(s)s行业检查资格") % {"s": sector})
         return reasons
 
     def eligible_on(self, day: dt.date, sector: Sector | None = None) -> bool:

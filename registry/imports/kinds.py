@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from registry.imports.cells import (
     CellError,
@@ -239,17 +239,17 @@ KINDS: dict[str, ImportKind] = {
         columns=[
             Column("统一社会信用代码", "credit_code", credit_code, required=True),
             Column("机构名称", "name", text(200), required=True),
-            Column("行业", "sector_id", lookup("sectors", _l("行业")), required=True),
+            Column("行业", "sector_id", lookup("sectors", gettext_lazy("行业")), required=True),
             Column(
                 "辖区代码",
                 "jurisdiction_id",
-                lookup("jurisdictions", _l("辖区代码")),
+                lookup("jurisdictions", gettext_lazy("辖区代码")),
                 required=True,
             ),
             Column("执业许可证号", "licence_number", text(50)),
             Column("负责人", "person_in_charge", text(50)),
             Column("地址", "address", text(300)),
-            Column("状态", "status", choice(INSTITUTION_STATUS, _l("状态"))),
+            Column("状态", "status", choice(INSTITUTION_STATUS, gettext_lazy("状态"))),
             Column("成立日期", "founded_on", lambda v, lk: parse_date(v)),
             Column("规模", "size", lambda v, lk: parse_int(v)),
         ],
@@ -265,11 +265,11 @@ KINDS: dict[str, ImportKind] = {
             Column(
                 "统一社会信用代码",
                 "institution_id",
-                lookup("institutions", _l("统一社会信用代码")),
+                lookup("institutions", gettext_lazy("统一社会信用代码")),
                 required=True,
             ),
             Column("身份证号", "id_number", id_number),
-            Column("状态", "status", choice(PRACTITIONER_STATUS, _l("状态"))),
+            Column("状态", "status", choice(PRACTITIONER_STATUS, gettext_lazy("状态"))),
             Column("联系电话", "phone", text(20)),
         ],
         defaults={"status": Practitioner.Status.PRACTISING},
@@ -284,15 +284,20 @@ KINDS: dict[str, ImportKind] = {
             Column(
                 "辖区代码",
                 "jurisdiction_id",
-                lookup("jurisdictions", _l("辖区代码")),
+                lookup("jurisdictions", gettext_lazy("辖区代码")),
                 required=True,
             ),
             Column(
                 "证件有效期至", "certificate_valid_to", lambda v, lk: parse_date(v), required=True
             ),
             Column("可检查行业", "sectors", sectors_of, required=True),
-            Column("人员类别", "staff_type", choice(STAFF_TYPE, _l("人员类别")), required=True),
-            Column("状态", "status", choice(INSPECTOR_STATUS, _l("状态"))),
+            Column(
+                "人员类别",
+                "staff_type",
+                choice(STAFF_TYPE, gettext_lazy("人员类别")),
+                required=True,
+            ),
+            Column("状态", "status", choice(INSPECTOR_STATUS, gettext_lazy("状态"))),
             Column("证件有效期起", "certificate_valid_from", lambda v, lk: parse_date(v)),
             Column("发证机关", "issuing_authority", text(100)),
         ],
@@ -304,7 +309,7 @@ KINDS: dict[str, ImportKind] = {
         key_fields=("code",),
         columns=[
             Column("事项编码", "code", text(30), required=True),
-            Column("行业", "sector_id", lookup("sectors", _l("行业")), required=True),
+            Column("行业", "sector_id", lookup("sectors", gettext_lazy("行业")), required=True),
             Column("事项名称", "name", text(200), required=True),
             Column("抽查内容", "content", text(5000), required=True),
             Column("抽查依据", "legal_basis", text(5000), required=True),
@@ -312,7 +317,7 @@ KINDS: dict[str, ImportKind] = {
             Column(
                 "抽查方式",
                 "methods",
-                lambda v, lk: parse_multi(v, METHODS, _l("抽查方式")),
+                lambda v, lk: parse_multi(v, METHODS, gettext_lazy("抽查方式")),
                 required=True,
             ),
             Column("抽查比例", "default_ratio", lambda v, lk: parse_percent(v), required=True),
@@ -334,19 +339,26 @@ KINDS: dict[str, ImportKind] = {
         model=Conflict,
         key_fields=("inspector_id", "institution_id", "practitioner_id", "kind"),
         columns=[
-            Column("执法证号", "inspector_id", lookup("inspectors", _l("执法证号")), required=True),
+            Column(
+                "执法证号",
+                "inspector_id",
+                lookup("inspectors", gettext_lazy("执法证号")),
+                required=True,
+            ),
             Column(
                 "统一社会信用代码",
                 "institution_id",
-                lookup("institutions", _l("统一社会信用代码")),
+                lookup("institutions", gettext_lazy("统一社会信用代码")),
                 required=True,
             ),
-            Column("关系类型", "kind", choice(CONFLICT_KIND, _l("关系类型")), required=True),
-            Column("执业证号", "_practitioner", lookup("practitioners", _l("执业证号"))),
+            Column(
+                "关系类型", "kind", choice(CONFLICT_KIND, gettext_lazy("关系类型")), required=True
+            ),
+            Column("执业证号", "_practitioner", lookup("practitioners", gettext_lazy("执业证号"))),
             Column("说明", "note", text(2000)),
             Column("起始日期", "valid_from", lambda v, lk: parse_date(v)),
             Column("截止日期", "valid_to", lambda v, lk: parse_date(v)),
-            Column("来源", "source", choice(CONFLICT_SOURCE, _l("来源"))),
+            Column("来源", "source", choice(CONFLICT_SOURCE, gettext_lazy("来源"))),
         ],
     ),
 }
