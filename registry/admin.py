@@ -368,7 +368,7 @@ class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
 
     @admin.display(description=_("可检查行业"))
     def sectors_display(self, obj):
-        return "、".join(s.name for s in obj.sectors.all())
+        return "、".join(str(s) for s in obj.sectors.all())
 
     @admin.display(description=_("今日可否抽取"))
     def eligibility(self, obj):
