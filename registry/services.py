@@ -3,7 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,8 +26,13 @@ def months_before(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _fmt(value: Decimal | int) -> str:
+    # An unsaved default RiskPolicy() holds plain ints, a saved one Decimals.
+    return f"{Decimal(value).normalize():f}"
 
 
 def risk_assess(
@@ -56,7 +61,8 @@ def risk_assess(
             and (rec.ended_on is None or rec.ended_on > today)
         ):
             abnormal_since = rec.date
-    satisfaction = (sum(scores) / len(scores)).quantize(Decimal("0.1")) if scores else None
+    # Compared unrounded; shown rounded half-up to one decimal.
+    satisfaction = sum(scores) / len(scores) if scores else None
     months, pmonths = policy.lookback_months, policy.penalty_lookback_months
 
     key = []
@@ -67,7 +73,7 @@ def risk_assess(
     if satisfaction is not None and satisfaction < policy.key_satisfaction_below:
         key.append(
             _("满意度 %(s)s 分，低于 %(t)s 分")
-            % {"s": _fmt(satisfaction), "t": _fmt(policy.key_satisfaction_below)}
+            % {"s": _fmt(_round(satisfaction)), "t": _fmt(policy.key_satisfaction_below)}
         )
     if refusals:
         key.append(_("%(m)s 个月内拒绝公益法律服务 %(n)s 次") % {"m": months, "n": refusals})
@@ -84,7 +90,7 @@ def risk_assess(
     elif satisfaction < policy.reduced_satisfaction_min:
         missing.append(
             _("满意度 %(s)s 分，未达 %(t)s 分")
-            % {"s": _fmt(satisfaction), "t": _fmt(policy.reduced_satisfaction_min)}
+            % {"s": _fmt(_round(satisfaction)), "t": _fmt(policy.reduced_satisfaction_min)}
         )
     if policy.reduced_requires_pro_bono and not pro_bono:
         missing.append(_("%(m)s 个月内未参与公益法律服务") % {"m": months})
@@ -94,7 +100,7 @@ def risk_assess(
     reasons = [
         _("%(m)s 个月内无行政处罚") % {"m": pmonths},
         _("%(m)s 个月内有效投诉 %(n)s 件") % {"m": months, "n": complaints},
-        _("满意度 %(s)s 分") % {"s": _fmt(satisfaction)},
+        _("满意度 %(s)s 分") % {"s": _fmt(_round(satisfaction))},
     ]
     if pro_bono:
         reasons.append(_("参与公益法律服务 %(n)s 次") % {"n": pro_bono})

@@ -253,14 +253,9 @@ def test_policy_lookback_periods():
     assert tier == RiskTier.REDUCED
 
 
-# The default policy is an unsaved RiskPolicy(): its thresholds are the field defaults, ints, and
-# `_fmt` calls Decimal.normalize() on them. Any institution in a jurisdiction without a policy of
-# its own whose satisfaction is below 90 crashes the refresh (and with it the import, the admin's
-# save of a supervision record, …). Fix in registry/services.py: `Decimal(value).normalize()`.
-DEFAULT_POLICY_BUG = "registry.services._fmt: the default RiskPolicy() has int thresholds"
+# The default policy is an unsaved RiskPolicy() whose thresholds are plain ints (a fixed bug).
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=True, reason=DEFAULT_POLICY_BUG)
 @pytest.mark.parametrize("score", [Decimal(50), Decimal(85)])
 def test_default_policy_reports_satisfaction(score):
     records = [rec(Kind.SATISFACTION, score=score), rec(Kind.PRO_BONO)]
@@ -269,7 +264,6 @@ def test_default_policy_reports_satisfaction(score):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(raises=AttributeError, strict=True, reason=DEFAULT_POLICY_BUG)
 def test_refresh_with_middling_satisfaction_and_no_policy():
     inst = InstitutionFactory()
     SupervisionRecordFactory(institution=inst, kind=Kind.SATISFACTION, score=85, date=TODAY)
