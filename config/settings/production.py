@@ -3,13 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import MIDDLEWARE, env
 
 for _name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
     if not env(_name, default=""):
         raise ImproperlyConfigured(f"{_name} must be set in production (see .env.example).")
 
 DEBUG = False
+# Static files served by gunicorn itself (after collectstatic at image build).
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 SECRET_KEY = env("SECRET_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
