@@ -35,7 +35,10 @@ REGISTRY_MODELS = [
     "conflict",
 ]
 CALENDAR_MODELS = ["calendarday", "calendaryear"]
-HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS]
+PLAN_MODELS = ["annualplan", "plansection", "planround", "planrevision", "inspectiontask"]
+DRAW_MODELS = ["draw", "drawselection", "teammember"]
+HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
+EVERYTHING = REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS + DRAW_MODELS
 
 
 def _perms(actions: list[str], models: list[str]) -> list[str]:
@@ -48,12 +51,15 @@ def role_permissions() -> dict[str, list[str] | None]:
     return {
         SYSADMIN: None,
         # The office keeps the registries; records are never deleted, only their status changes.
-        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS)
-        + _perms(["view", "add", "change"], editable),
-        LEADER: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS),
-        LEGAL: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS),
+        # It also makes the plans and tasks and announces and executes draws (never deletes them).
+        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS + DRAW_MODELS)
+        + _perms(["view", "add", "change"], editable + PLAN_MODELS)
+        + ["add_draw"],
+        # The leader in charge approves tasks (N10(1)) and re-draws; reads the rest.
+        LEADER: _perms(["view"], EVERYTHING) + ["approve_inspectiontask"],
+        LEGAL: _perms(["view"], EVERYTHING),
         # Auditors read everything, including who changed what, and change nothing.
-        AUDITOR: _perms(["view"], REGISTRY_MODELS + CALENDAR_MODELS + HISTORY_MODELS),
+        AUDITOR: _perms(["view"], EVERYTHING + HISTORY_MODELS),
         # Inspectors work on /inspect/, not in the admin.
         INSPECTOR: [],
     }

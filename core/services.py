@@ -78,6 +78,19 @@ def workdays_between(
     return count
 
 
+def workdays_before(*, end: dt.date, days: int, calendar: WorkdayCalendar | None = None) -> dt.date:
+    """The latest date P with at least `days` working days in (P, end]: publishing on P or earlier
+    leaves `days` working days before `end` (Y3.4: a plan revision 10 working days ahead)."""
+    if days < 1:
+        raise ServiceError(_("工作日数必须至少为 1。"))
+    calendar = calendar or WorkdayCalendar()
+    day, counted = end, 0
+    while counted < days:
+        counted += calendar.is_workday(day)
+        day -= dt.timedelta(days=1)
+    return day
+
+
 @transaction.atomic
 def calendar_seed(*, years: Iterable[int] | None = None) -> list[int]:
     """Copy the holidays and adjusted working days that chinese-calendar knows into the table and

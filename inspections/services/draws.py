@@ -1,0 +1,456 @@
+"""Announce, execute, re-draw and publish the double random draw (N10–N12, Y3.5, RFC 3797).
+
+The computation itself lives in tools/verify_draw.py — the same file citizens download — so the
+bureau's result is by construction what anyone recomputes from the published document.
+"""
+
+import math
+import secrets
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.exceptions import ServiceError
+from inspections.models import Draw, DrawSelection, InspectionTask, TeamMember
+from registry.models import Conflict, Inspector, Institution, Jurisdiction
+from registry.services import institution_risk_refresh
+from tools import verify_draw as algorithm
+
+MINIMUM_PERCENT = "5"  # N8
+
+# Public randomness sources a bureau can name in advance, with how their numbers are read and a
+# conservative entropy estimate (bits) for the announcement.
+SOURCE_KINDS = {
+    "ssq": {
+        "label": gettext_lazy("中国福利彩票“双色球”开奖号码（红球 6 个、蓝球 1 个）"),
+        "count": 7,
+        "bits": math.log2(math.comb(33, 6) * 16),
+    },
+    "dlt": {
+        "label": gettext_lazy("中国体育彩票“超级大乐透”开奖号码（前区 5 个、后区 2 个）"),
+        "count": 7,
+        "bits": math.log2(math.comb(35, 5) * math.comb(12, 2)),
+    },
+    "pl5": {
+        "label": gettext_lazy("中国体育彩票“排列5”开奖号码（5 位数字）"),
+        "count": 5,
+        "bits": math.log2(10**5),
+    },
+    "fc3d": {
+        "label": gettext_lazy("中国福利彩票“3D”开奖号码（3 位数字）"),
+        "count": 3,
+        "bits": math.log2(10**3),
+    },
+    "index": {
+        "label": gettext_lazy("股票指数收盘点位（乘以 100 取整数）"),
+        "count": 1,
+        "bits": math.log2(100),
+    },
+}
+DEFAULT_MISSING_RULE = gettext_lazy(
+    "若某一随机源未能在公告日期产生（如开奖推迟、休市），以该随机源其后第一次正常产生的结果代替，并在抽取结果中注明。"
+)
+
+
+def _percent(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def entropy_estimate(sources: list[dict], pool: int, picks: int) -> dict:
+    """Bits the sources carry (sum of their estimates) against log2 C(pool, picks) (RFC 3797 §5)."""
+    have = sum(float(s.get("entropy_bits", 0)) for s in sources)
+    needed = math.log2(math.comb(pool, picks)) if 0 < picks <= pool else 0.0
+    return {
+        "sources_bits": round(have, 1),
+        "needed_bits": round(needed, 1),
+        "sufficient": have >= min(needed, 40.0),
+    }
+
+
+def _freeze_pools(task: InspectionTask) -> tuple[dict, dict]:
+    """Target pool (practising institutions of the sector, by credit code), inspector pool
+    (eligible on the start date, by certificate number; neighbours' marked as not local) and the
+    conflicts in force that day, as public entries with their SHA-256 (N11, Y3.3)."""
+    day = task.starts_on
+    jurisdiction_ids = list(task.jurisdictions.values_list("id", flat=True))
+    institutions = Institution.objects.practising().filter(
+        sector=task.sector, jurisdiction_id__in=jurisdiction_ids
+    )
+    institution_risk_refresh(institution_ids=list(institutions.values_list("id", flat=True)))
+    rows = institutions.order_by("credit_code").values_list(
+        "id", "credit_code", "name", "risk_tier", "jurisdiction__code"
+    )
+    target_ids, targets = [], []
+    for pk, code, name, tier, jurisdiction in rows.iterator(chunk_size=5000):
+        target_ids.append(pk)
+        targets.append(
+            {"credit_code": code, "name": name, "tier": tier, "jurisdiction": jurisdiction}
+        )
+
+    neighbours = (
+        Jurisdiction.neighbours.through.objects.filter(from_jurisdiction_id__in=jurisdiction_ids)
+        .exclude(to_jurisdiction_id__in=jurisdiction_ids)
+        .values_list("to_jurisdiction_id", flat=True)
+    )
+    eligible = Inspector.objects.eligible_on(day, task.sector)
+    pool = eligible.filter(
+        Q(jurisdiction_id__in=jurisdiction_ids) | Q(jurisdiction_id__in=list(neighbours))
+    )
+    inspector_rows = pool.order_by("certificate_number").values_list(
+        "id", "certificate_number", "name", "jurisdiction_id", "jurisdiction__code"
+    )
+    inspector_ids, inspectors = [], []
+    for pk, cert, name, jid, jcode in inspector_rows:
+        inspector_ids.append(pk)
+        inspectors.append(
+            {
+                "certificate": cert,
+                "name": name,
+                "jurisdiction": jcode,
+                "local": jid in jurisdiction_ids,
+            }
+        )
+
+    target_index = {pk: i for i, pk in enumerate(target_ids)}
+    inspector_index = {pk: i for i, pk in enumerate(inspector_ids)}
+    conflicts: dict[int, set[int]] = {}
+    in_force = (
+        Conflict.objects.filter(inspector_id__in=inspector_ids)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        )
+        .values_list("inspector_id", "institution_id", "practitioner__institution_id")
+    )
+    for inspector_id, institution_id, practitioner_institution_id in in_force.iterator(
+        chunk_size=20000
+    ):
+        # A conflict with a practitioner binds the practitioner's (current) institution too.
+        for bound in {institution_id, practitioner_institution_id}:
+            if bound in target_index:
+                conflicts.setdefault(target_index[bound], set()).add(inspector_index[inspector_id])
+    conflict_entries = [[t, sorted(xs)] for t, xs in sorted(conflicts.items())]
+    pools = {
+        "targets": {"entries": targets, "sha256": algorithm.sha256(targets)},
+        "inspectors": {"entries": inspectors, "sha256": algorithm.sha256(inspectors)},
+        "conflicts": {"entries": conflict_entries, "sha256": algorithm.sha256(conflict_entries)},
+    }
+    return pools, {"targets": target_ids, "inspectors": inspector_ids}
+
+
+def _announcement(
+    task: InspectionTask, sources: list[dict], missing_rule: str, pools: dict
+) -> dict:
+    ratios = {k: _percent(v) for k, v in task.ratios.items()}
+    tiers = [t["tier"] for t in pools["targets"]["entries"]]
+    sizes = {s: tiers.count(s) for s in algorithm.STRATA}
+    planned = algorithm.stratum_counts(sizes, ratios, MINIMUM_PERCENT)
+    two_stage = {"jurisdictions_to_draw": task.jurisdictions_to_draw} if task.two_stage else None
+    return {
+        "format": algorithm.FORMAT,
+        "algorithm": algorithm.ALGORITHM,
+        "task": {
+            "id": task.pk,
+            "name": task.name,
+            "kind": task.kind,
+            "sector": str(task.sector),
+            "jurisdictions": list(
+                task.jurisdictions.order_by("code").values_list("code", flat=True)
+            ),
+            "starts_on": task.starts_on.isoformat(),
+            "ends_on": task.ends_on.isoformat(),
+        },
+        "parameters": {
+            "team_size": task.team_size,
+            "ratios": ratios,
+            "minimum_percent": MINIMUM_PERCENT,
+            "two_stage": two_stage,
+        },
+        "sources": sources,
+        "missing_source_rule": missing_rule,
+        "pools": pools,
+        "strata": [{"code": s, "size": sizes[s], "planned": planned[s]} for s in algorithm.STRATA],
+        "entropy": entropy_estimate(sources, len(tiers), sum(planned.values())),
+    }
+
+
+def _clean_sources(sources: list[dict]) -> list[dict]:
+    if not sources:
+        raise ServiceError(_("至少要公告一个未来的公开随机源。"))
+    cleaned = []
+    for number, source in enumerate(sources, start=1):
+        kind = source.get("kind", "other")
+        name = (source.get("name") or "").strip()
+        if not name or not source.get("date"):
+            raise ServiceError(_("第 %(n)s 个随机源须写明名称和日期。") % {"n": number})
+        known = SOURCE_KINDS.get(kind)
+        bits = known["bits"] if known else float(source.get("entropy_bits") or 0)
+        cleaned.append(
+            {
+                "name": name,
+                "kind": kind,
+                "date": str(source["date"]),
+                "reading": str(source.get("reading") or (known["label"] if known else "")),
+                "count": known["count"] if known else source.get("count"),
+                "entropy_bits": round(bits, 1),
+            }
+        )
+    return cleaned
+
+
+def _check_task(task: InspectionTask) -> None:
+    if task.kind != InspectionTask.Kind.RANDOM:
+        # Y2: special and case-driven inspections are recorded but never drawn.
+        raise ServiceError(_("只有双随机抽查任务可以随机抽取；专项检查和案件线索检查不参与抽取。"))
+    if task.status != InspectionTask.Status.APPROVED:
+        raise ServiceError(_("检查任务须经单位负责人审批后才能抽取（N10）。"))
+
+
+@transaction.atomic
+def draw_announce(
+    *,
+    task: InspectionTask,
+    sources: list[dict],
+    user,
+    missing_rule: str = "",
+    number: int = 1,
+    redraw_of: Draw | None = None,
+) -> Draw:
+    """Step 1: freeze and publish the pools and name the future randomness sources."""
+    task = InspectionTask.objects.select_for_update().get(pk=task.pk)
+    _check_task(task)
+    if redraw_of is None and task.draws.exists():
+        raise ServiceError(_("该任务已经公告过抽取；重新抽取须说明理由并经另一人批准。"))
+    sources = _clean_sources(sources)
+    pools, _ids = _freeze_pools(task)
+    if not pools["targets"]["entries"]:
+        raise ServiceError(_("检查对象名录中没有该行业的执业机构，无法抽取。"))
+    announcement = _announcement(task, sources, str(missing_rule or DEFAULT_MISSING_RULE), pools)
+    try:
+        with transaction.atomic():
+            return Draw.objects.create(
+                task=task,
+                number=number,
+                announcement=announcement,
+                announced_at=timezone.now(),
+                announced_by=user,
+                redraw_of=redraw_of,
+            )
+    except IntegrityError as exc:
+        raise ServiceError(_("该任务已有一次有效的抽取。")) from exc
+
+
+def _clean_values(draw: Draw, values: list) -> list[list[int]]:
+    sources = draw.announcement["sources"]
+    if len(values) != len(sources):
+        raise ServiceError(_("须按公告顺序填写全部 %(n)s 个随机源的取值。") % {"n": len(sources)})
+    cleaned = []
+    for number, (source, raw) in enumerate(zip(sources, values, strict=True), start=1):
+        items = raw.split() if isinstance(raw, str) else list(raw)
+        try:
+            numbers = [int(v) for v in items]
+        except (TypeError, ValueError) as exc:
+            raise ServiceError(
+                _("第 %(n)s 个随机源（%(name)s）只能填写非负整数，以空格分隔。")
+                % {"n": number, "name": source["name"]}
+            ) from exc
+        if (
+            not numbers
+            or any(v < 0 for v in numbers)
+            or any(isinstance(v, str) and not v.isdigit() for v in items)
+        ):
+            raise ServiceError(
+                _("第 %(n)s 个随机源（%(name)s）只能填写非负整数，以空格分隔。")
+                % {"n": number, "name": source["name"]}
+            )
+        if source.get("count") and len(numbers) != int(source["count"]):
+            raise ServiceError(
+                _("第 %(n)s 个随机源（%(name)s）应有 %(c)s 个数，实际填写了 %(a)s 个。")
+                % {"n": number, "name": source["name"], "c": source["count"], "a": len(numbers)}
+            )
+        cleaned.append(numbers)
+    return cleaned
+
+
+def draw_inputs(draw: Draw, values: list[list[int]] | None = None) -> dict:
+    """The announcement with the source values: everything compute_draw needs."""
+    values = values if values is not None else draw.source_values
+    doc = dict(draw.announcement)
+    doc["sources"] = [{**s, "values": v} for s, v in zip(doc["sources"], values, strict=True)]
+    return doc
+
+
+@transaction.atomic
+def draw_execute(*, draw: Draw, values: list, user) -> Draw:
+    """Step 2: compute and store the result from the published source values. The row lock and
+    the status make two simultaneous requests produce exactly one draw."""
+    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    if draw.status != Draw.Status.ANNOUNCED or draw.superseded_at:
+        raise ServiceError(_("该抽取已经执行或已被取代，不能再次执行。"))
+    values = _clean_values(draw, values)
+    try:
+        result = algorithm.compute_draw(draw_inputs(draw, values))
+    except algorithm.InfeasibleDraw as exc:
+        raise ServiceError(
+            _("无法为以下检查对象组成检查组，未保存任何结果：\n%(report)s")
+            % {"report": "\n".join(_shortage_text(s, draw) for s in exc.shortages)},
+            code="infeasible",
+        ) from exc
+    except algorithm.DrawError as exc:
+        raise ServiceError(str(exc)) from exc
+    draw.source_values, draw.result = values, result
+    draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, timezone.now(), user
+    draw.save()
+    _write_rows(draw, result)
+    return draw
+
+
+def _shortage_text(shortage: dict, draw: Draw) -> str:
+    names = {t["credit_code"]: t["name"] for t in draw.announcement["pools"]["targets"]["entries"]}
+    return _(
+        "%(name)s（%(code)s）：可抽取执法人员 %(eligible)s 人（含相邻辖区），其中 %(conflicted)s 人因利害关系回避，已配 %(assigned)s 人，每组需 %(k)s 人。"
+    ) % {
+        "name": names.get(shortage["credit_code"], ""),
+        "code": shortage["credit_code"],
+        "eligible": shortage["eligible"],
+        "conflicted": shortage["conflicted"],
+        "assigned": shortage["assigned"],
+        "k": draw.announcement["parameters"]["team_size"],
+    }
+
+
+def _write_rows(draw: Draw, result: dict) -> None:
+    codes = [s["credit_code"] for s in result["selections"]]
+    institutions = dict(
+        Institution.objects.filter(credit_code__in=codes).values_list("credit_code", "id")
+    )
+    certificates = {m["certificate"] for team in result["teams"] for m in team["members"]}
+    inspectors = dict(
+        Inspector.objects.filter(certificate_number__in=certificates).values_list(
+            "certificate_number", "id"
+        )
+    )
+    selections = DrawSelection.objects.bulk_create(
+        [
+            DrawSelection(
+                draw=draw,
+                order=i,
+                institution_id=institutions[s["credit_code"]],
+                stratum=s["stratum"],
+                digest=s["digest"],
+            )
+            for i, s in enumerate(result["selections"], start=1)
+        ],
+        batch_size=2000,
+    )
+    by_code = {s.institution_id: s for s in selections}
+    members = [
+        TeamMember(
+            selection=by_code[institutions[team["credit_code"]]],
+            inspector_id=inspectors[m["certificate"]],
+            position=p,
+            borrowed=m["borrowed"],
+        )
+        for team in result["teams"]
+        for p, m in enumerate(team["members"], start=1)
+    ]
+    TeamMember.objects.bulk_create(members, batch_size=5000)
+
+
+@transaction.atomic
+def draw_immediate(*, task: InspectionTask, reason: str, witnesses: list[str], user) -> Draw:
+    """A draw on the spot from a server-generated seed: allowed only with a recorded reason and two
+    named witnesses, and labelled "not publicly verifiable"."""
+    witnesses = [w.strip() for w in witnesses if w and w.strip()]
+    if not reason.strip():
+        raise ServiceError(_("当场抽取须记录理由。"))
+    if len(set(witnesses)) < 2:
+        raise ServiceError(_("当场抽取须有两名不同的见证人。"))
+    sources = [
+        {
+            "name": _("服务器生成的随机数"),
+            "kind": "server",
+            "date": timezone.localdate().isoformat(),
+            "reading": _("8 个 32 位随机整数（secrets 模块）"),
+            "count": 8,
+            "entropy_bits": 256,
+        }
+    ]
+    draw = draw_announce(task=task, sources=sources, user=user, missing_rule="-")
+    draw.verifiable, draw.immediate_reason, draw.witnesses = False, reason, witnesses
+    draw.save()
+    return draw_execute(draw=draw, values=[[secrets.randbits(32) for _i in range(8)]], user=user)
+
+
+@transaction.atomic
+def draw_redraw(
+    *,
+    draw: Draw,
+    reason: str,
+    requested_by,
+    approved_by,
+    sources: list[dict],
+    missing_rule: str = "",
+) -> Draw:
+    """A new draw for the same task, with a reason and a second approver; the earlier draw stays
+    published, marked as superseded."""
+    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    if draw.superseded_at:
+        raise ServiceError(_("该抽取已被取代。"))
+    if not reason.strip():
+        raise ServiceError(_("重新抽取须说明理由。"))
+    if approved_by is None or approved_by.pk == requested_by.pk:
+        raise ServiceError(_("重新抽取须由申请人以外的另一人批准。"))
+    if not approved_by.has_perm("inspections.approve_inspectiontask"):
+        raise ServiceError(_("批准人须为单位负责人。"))
+    draw.superseded_at = timezone.now()
+    draw.save(update_fields=["superseded_at"])
+    new = draw_announce(
+        task=draw.task,
+        sources=sources,
+        user=requested_by,
+        missing_rule=missing_rule,
+        number=draw.number + 1,
+        redraw_of=draw,
+    )
+    new.redraw_reason, new.redraw_requested_by, new.redraw_approved_by = (
+        reason,
+        requested_by,
+        approved_by,
+    )
+    new.save(update_fields=["redraw_reason", "redraw_requested_by", "redraw_approved_by"])
+    return new
+
+
+def draw_document(draw: Draw) -> dict:
+    """The public document (/draws/<id>.json): inputs, values, result; no personal data."""
+    doc = draw_inputs(draw) if draw.is_executed else dict(draw.announcement)
+    doc.update(
+        {
+            "id": draw.pk,
+            "number": draw.number,
+            "status": draw.status,
+            "verifiable": draw.verifiable,
+            "announced_at": draw.announced_at.isoformat(),
+            "executed_at": draw.executed_at.isoformat() if draw.executed_at else None,
+            "superseded_at": draw.superseded_at.isoformat() if draw.superseded_at else None,
+            "redraw_of": draw.redraw_of_id,
+            "redraw_reason": draw.redraw_reason,
+            "immediate": {"reason": draw.immediate_reason, "witnesses": draw.witnesses}
+            if not draw.verifiable
+            else None,
+            "result": draw.result,
+        }
+    )
+    return doc
+
+
+def draw_verify(draw: Draw) -> list[str]:
+    """Recompute the draw from its public document, as a citizen would."""
+    if not draw.is_executed:
+        return [_("尚未执行抽取。")]
+    return algorithm.verify(draw_document(draw))
