@@ -74,19 +74,9 @@ class AnnualPlan(models.Model):
         return self.revisions.filter(published_at__isnull=True).first()
 
 
-class PlanSection(models.Model):
-    """One sector of the plan (N7): the items, scope, ratios per risk tier, team size, methods."""
+class DrawParameters(models.Model):
+    """Sampling ratios per risk tier and team size (N8, N11): set in the plan, copied to tasks."""
 
-    plan = models.ForeignKey(
-        AnnualPlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="sections"
-    )
-    sector = models.ForeignKey(
-        Sector, verbose_name=_("行业"), on_delete=models.PROTECT, related_name="+"
-    )
-    check_items = models.ManyToManyField(CheckItem, verbose_name=_("抽查事项"), related_name="+")
-    target_scope = models.CharField(
-        _("检查对象范围"), max_length=300, default=_("辖区内全部执业机构")
-    )
     ratio_key = models.DecimalField(
         _("重点对象抽查比例（%）"), max_digits=5, decimal_places=2, default=20, validators=PERCENT
     )
@@ -106,6 +96,28 @@ class PlanSection(models.Model):
         validators=[MinValueValidator(2)],
         help_text=_("每个检查对象至少 2 名执法人员（N11）。"),
     )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def ratios(self) -> dict[str, Decimal]:
+        return {"key": self.ratio_key, "normal": self.ratio_normal, "reduced": self.ratio_reduced}
+
+
+class PlanSection(DrawParameters):
+    """One sector of the plan (N7): the items, scope, ratios per risk tier, team size, methods."""
+
+    plan = models.ForeignKey(
+        AnnualPlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="sections"
+    )
+    sector = models.ForeignKey(
+        Sector, verbose_name=_("行业"), on_delete=models.PROTECT, related_name="+"
+    )
+    check_items = models.ManyToManyField(CheckItem, verbose_name=_("抽查事项"), related_name="+")
+    target_scope = models.CharField(
+        _("检查对象范围"), max_length=300, default=_("辖区内全部执业机构")
+    )
     methods = models.JSONField(_("抽查方式"), default=list)
     history = HistoricalRecords(m2m_fields=[check_items])
 
@@ -124,10 +136,6 @@ class PlanSection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.sector}"
-
-    @property
-    def ratios(self) -> dict[str, Decimal]:
-        return {"key": self.ratio_key, "normal": self.ratio_normal, "reduced": self.ratio_reduced}
 
     def get_methods_display(self) -> str:
         labels = dict(Method.choices)

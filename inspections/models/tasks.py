@@ -2,17 +2,16 @@
 task over several jurisdictions (N12). Only random (双随机) tasks are drawn."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from inspections.models.plans import PERCENT, PlanRound
+from inspections.models.plans import DrawParameters, PlanRound
 from registry.models import Jurisdiction, Sector
 
 
-class InspectionTask(models.Model):
+class InspectionTask(DrawParameters):
     class Kind(models.TextChoices):
         RANDOM = "random", _("双随机抽查")
         SPECIAL = "special", _("专项检查")
@@ -48,22 +47,6 @@ class InspectionTask(models.Model):
     jurisdictions_to_draw = models.PositiveSmallIntegerField(_("抽取辖区数"), null=True, blank=True)
     starts_on = models.DateField(_("检查开始日期"))
     ends_on = models.DateField(_("检查结束日期"))
-    team_size = models.PositiveSmallIntegerField(
-        _("每组检查人员数"), default=2, validators=[MinValueValidator(2)]
-    )
-    ratio_key = models.DecimalField(
-        _("重点对象抽查比例（%）"), max_digits=5, decimal_places=2, default=20, validators=PERCENT
-    )
-    ratio_normal = models.DecimalField(
-        _("一般对象抽查比例（%）"), max_digits=5, decimal_places=2, default=5, validators=PERCENT
-    )
-    ratio_reduced = models.DecimalField(
-        _("降低频次对象抽查比例（%）"),
-        max_digits=5,
-        decimal_places=2,
-        default=2,
-        validators=PERCENT,
-    )
     status = models.CharField(
         _("审批状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
@@ -113,10 +96,6 @@ class InspectionTask(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def ratios(self) -> dict:
-        return {"key": self.ratio_key, "normal": self.ratio_normal, "reduced": self.ratio_reduced}
 
     def current_draw(self):
         return self.draws.filter(superseded_at__isnull=True).first()
