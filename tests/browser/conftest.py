@@ -1,0 +1,72 @@
+"""Playwright against the system Chromium (never a downloaded browser), offline: no sync, no
+component updates, no QUIC — the only server is pytest-django's live_server on loopback.
+
+The browser tests need committed data (`transaction=True`), and each one ends with a flush. The
+rows that migrations put in the database (the six sectors, the calendar, the groups) are brought
+back with `serialized_rollback` — with one twist: Playwright's sync API keeps an event loop running
+in this thread, so Django hands these tests a second, async-context set of connections that lacks
+the snapshot taken when the test database was created. The fixtures below give it that snapshot,
+and restore the rows after the last browser test for the transactional tests that run later.
+"""
+
+import pytest
+from django.core.management.color import no_style
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+def _restore(contents: str) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    connection.creation.deserialize_db_from_string(contents)
+    # The rows come back with their ids; the sequences must move past them (PostgreSQL).
+    models = {obj.object.__class__ for obj in _objects(contents)}
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _objects(contents: str):
+    from django.core import serializers
+
+    return serializers.deserialize("json", contents, using=DEFAULT_DB_ALIAS)
+
+
+@pytest.fixture(scope="module")
+def migrated_rows(django_db_setup, django_db_blocker):
+    """The database as migrations left it; put back after the module's last flush."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with django_db_blocker.unblock():
+        # The transactional tests run after all others, the browser tests first among them: the
+        # database is still as migrated when this snapshot is taken (if none was taken before).
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is None:
+            contents = connection.creation.serialize_db_to_string()
+    yield contents
+    with django_db_blocker.unblock():
+        _restore(contents)
+
+
+@pytest.fixture(autouse=True)
+def _serialized_rollback_in_playwright(migrated_rows):
+    connections[DEFAULT_DB_ALIAS]._test_serialized_contents = migrated_rows
+    yield
+    # Before pytest-django's flush: it then keeps post_migrate quiet and the next test's setup
+    # restores the rows from this snapshot.
+    connections[DEFAULT_DB_ALIAS]._test_serialized_contents = migrated_rows
