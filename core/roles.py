@@ -38,6 +38,13 @@ CALENDAR_MODELS = ["calendarday", "calendaryear"]
 PLAN_MODELS = ["annualplan", "plansection", "planround", "planrevision", "inspectiontask"]
 DRAW_MODELS = ["draw", "drawselection", "teammember"]
 HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
+BEAT_MODELS = [
+    "periodictask",
+    "crontabschedule",
+    "intervalschedule",
+    "clockedschedule",
+    "solarschedule",
+]
 EVERYTHING = REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS + DRAW_MODELS
 
 
@@ -45,21 +52,24 @@ def _perms(actions: list[str], models: list[str]) -> list[str]:
     return [f"{action}_{model}" for model in models for action in actions]
 
 
-def role_permissions() -> dict[str, list[str] | None]:
-    """Codenames per role; None means every permission."""
+def role_permissions() -> dict[str, list[str]]:
+    """Permission codenames per role."""
     editable = [m for m in REGISTRY_MODELS if m not in ("sector",)] + CALENDAR_MODELS
     return {
-        SYSADMIN: None,
+        # Accounts, schedules and the calendar; reads the business data but does not edit it.
+        SYSADMIN: _perms(["view", "add", "change"], ["user", "group"] + CALENDAR_MODELS)
+        + _perms(["view", "add", "change", "delete"], BEAT_MODELS)
+        + _perms(["view"], EVERYTHING + HISTORY_MODELS + ["logentry", "sector"]),
         # The office keeps the registries; records are never deleted, only their status changes.
         # It also makes the plans and tasks and announces and executes draws (never deletes them).
         STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS + DRAW_MODELS)
         + _perms(["view", "add", "change"], editable + PLAN_MODELS)
-        + ["add_draw"],
+        + ["add_draw", "view_personal_data"],
         # The leader in charge approves tasks (N10(1)) and re-draws; reads the rest.
         LEADER: _perms(["view"], EVERYTHING) + ["approve_inspectiontask"],
         LEGAL: _perms(["view"], EVERYTHING),
         # Auditors read everything, including who changed what, and change nothing.
-        AUDITOR: _perms(["view"], EVERYTHING + HISTORY_MODELS),
+        AUDITOR: _perms(["view"], EVERYTHING + HISTORY_MODELS + ["user", "group", "logentry"]),
         # Inspectors work on /inspect/, not in the admin.
         INSPECTOR: [],
     }
@@ -69,10 +79,7 @@ def roles_sync() -> None:
     all_perms = Permission.objects.all()
     for name, codenames in role_permissions().items():
         group, _created = Group.objects.get_or_create(name=name)
-        if codenames is None:
-            group.permissions.set(all_perms)
-        else:
-            group.permissions.set(all_perms.filter(codename__in=codenames))
+        group.permissions.set(all_perms.filter(codename__in=codenames))
 
 
 def roles_sync_after_migrate(**kwargs) -> None:

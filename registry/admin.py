@@ -304,6 +304,22 @@ class PractitionerAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
     list_select_related = ["institution"]
     autocomplete_fields = ["institution"]
 
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if request.user.has_perm("registry.view_personal_data"):
+            return fields
+        # Personal data: masked for everyone else, on the page as in the list.
+        return [{"id_number": "id_masked", "phone": "phone_masked"}.get(f, f) for f in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("registry.view_personal_data"):
+            readonly += ["id_masked", "phone_masked"]
+        return readonly
+
     @admin.display(description=_("身份证号"))
     def id_masked(self, obj):
         return mask_id_number(obj.id_number)  # personal data: masked in lists

@@ -288,12 +288,14 @@ class Practitioner(models.Model):
         _("身份证号"), max_length=18, blank=True, validators=[validate_id_number]
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    history = HistoricalRecords()
+    # Personal data stays out of the audit trail (who changed the record and when is still kept).
+    history = HistoricalRecords(excluded_fields=["id_number", "phone"])
 
     class Meta:
         verbose_name = _("执业人员")
         verbose_name_plural = _("检查对象名录（执业人员）")
         ordering = ["certificate_number"]
+        permissions = [("view_personal_data", _("查看执业人员个人信息（身份证号、联系电话）"))]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.certificate_number}）"

@@ -4,6 +4,7 @@ exported file can be edited and imported back."""
 from import_export import fields, resources
 
 from registry.models import CheckItem, Conflict, Inspector, Institution, Practitioner
+from registry.validators import mask_id_number, mask_phone
 
 
 def _col(attribute: str, header: str) -> fields.Field:
@@ -45,12 +46,14 @@ class InstitutionResource(resources.ModelResource):
 
 
 class PractitionerResource(resources.ModelResource):
+    """ID numbers and phones are exported in full only to users allowed to see personal data."""
+
     certificate_number = _col("certificate_number", "执业证号")
     name = _col("name", "姓名")
     institution = _col("institution__credit_code", "统一社会信用代码")
-    id_number = _col("id_number", "身份证号")
+    id_number = fields.Field(column_name="身份证号")
     status = fields.Field(column_name="状态")
-    phone = _col("phone", "联系电话")
+    phone = fields.Field(column_name="联系电话")
 
     class Meta:
         model = Practitioner
@@ -65,6 +68,16 @@ class PractitionerResource(resources.ModelResource):
 
     def dehydrate_status(self, obj):
         return obj.get_status_display()
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.show_personal = user is not None and user.has_perm("registry.view_personal_data")
+
+    def dehydrate_id_number(self, obj):
+        return obj.id_number if self.show_personal else mask_id_number(obj.id_number)
+
+    def dehydrate_phone(self, obj):
+        return obj.phone if self.show_personal else mask_phone(obj.phone)
 
     def get_queryset(self):
         return super().get_queryset().select_related("institution")

@@ -132,6 +132,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # django-import-export: all or nothing (one bad row → nothing written).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Exporting needs the model's view permission (no export for accounts outside the roles).
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Files larger than this are refused before parsing.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 
