@@ -214,6 +214,9 @@ def plan_public_get(*, plan_id: int) -> PublicPlan | None:
     latest = next((r for r in reversed(revisions) if r.snapshot), None)
     if latest is not None:
         sections = _sections_from_snapshot(latest.snapshot)
+    elif published := AnnualPlan.objects.values_list("snapshot", flat=True).get(pk=plan.pk):
+        # As published: edits under an open revision stay private until it is published.
+        sections = _sections_from_snapshot(published)
     else:
         sections = _sections_from_rows(plan)
     return PublicPlan(plan=plan, sections=sections, revisions=revisions, content_revision=latest)

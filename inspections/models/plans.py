@@ -39,7 +39,9 @@ class AnnualPlan(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    history = HistoricalRecords()
+    # The content as published (Y3.4); later changes reach the public through revisions only.
+    snapshot = models.JSONField(_("公布时的计划内容"), default=dict, blank=True)
+    history = HistoricalRecords(excluded_fields=["snapshot"])
 
     class Meta:
         verbose_name = _("年度抽查计划")

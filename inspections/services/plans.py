@@ -62,24 +62,31 @@ def plan_check(*, plan: AnnualPlan) -> PlanCheck:
                 _("%(s)s：全年仅安排 %(n)s 批次，原则上每年不少于 2 次（N8）。")
                 % {"s": label, "n": len(rounds)}
             )
+        in_force_in_some_round = set()
         for rnd in rounds:
             if rnd.starts_on.year != plan.year or rnd.ends_on.year != plan.year:
                 check.errors.append(
                     _("%(s)s：%(r)s 不在 %(y)s 年度内。") % {"s": label, "r": rnd, "y": plan.year}
                 )
             in_force = set(CheckItem.objects.filter(sector=section.sector).active_on(rnd.starts_on))
+            in_force_in_some_round |= in_force
             missing = sorted(i.code for i in in_force - chosen)
             if missing:
                 check.errors.append(
                     _("%(s)s：%(r)s 缺少清单事项 %(codes)s，不得缺项（N9）。")
                     % {"s": label, "r": rnd, "codes": "、".join(missing)}
                 )
-            expired = sorted(i.code for i in chosen - in_force if i.sector_id == section.sector_id)
-            if expired:
-                check.errors.append(
-                    _("%(s)s：事项 %(codes)s 在 %(r)s 时不在有效期内。")
-                    % {"s": label, "codes": "、".join(expired), "r": rnd}
-                )
+        # An item that comes into force or retires during the year is checked in the rounds it is
+        # in force for; only an item in force for none of them has no place in the plan. (Judged
+        # round by round, such an item would be required by one round and refused by another.)
+        expired = sorted(
+            i.code for i in chosen - in_force_in_some_round if i.sector_id == section.sector_id
+        )
+        if rounds and expired:
+            check.errors.append(
+                _("%(s)s：事项 %(codes)s 在 %(r)s 时不在有效期内。")
+                % {"s": label, "codes": "、".join(expired), "r": "、".join(map(str, rounds))}
+            )
         sizes = _tier_sizes(plan, section)
         total = sum(sizes.values())
         per_round = sum(math.ceil(section.ratios[t] * sizes[t] / 100) for t in sizes)
@@ -143,6 +150,7 @@ def plan_publish(*, plan: AnnualPlan, user) -> AnnualPlan:
     plan.status = AnnualPlan.Status.PUBLISHED
     plan.published_at = timezone.now()
     plan.published_by = user
+    plan.snapshot = plan_snapshot(plan)
     plan.save()
     return plan
 
