@@ -136,15 +136,22 @@ def institution_risk_refresh(
         by_institution[rec.institution_id].append(rec)
 
     now = timezone.now()
-    changed = []
+    # Most institutions share a handful of outcomes: one UPDATE per distinct (tier, reasons) is
+    # far cheaper at national scale than a per-row bulk_update.
+    changed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    outcomes: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for inst in institutions:
         policy = policies.get(inst.jurisdiction_id, default_policy)
         tier, reasons = risk_assess(by_institution.get(inst.id, []), policy, today)
         if tier != inst.risk_tier or reasons != inst.risk_reasons:
-            inst.risk_tier, inst.risk_reasons, inst.risk_updated_at = tier, reasons, now
-            changed.append(inst)
+            group = (tier, "\n".join(reasons))
+            outcomes[group] = (tier, reasons)
+            changed[group].append(inst.id)
     with transaction.atomic():
-        Institution.objects.bulk_update(
-            changed, ["risk_tier", "risk_reasons", "risk_updated_at"], batch_size=2000
-        )
-    return len(changed)
+        for group, ids in changed.items():
+            tier, reasons = outcomes[group]
+            for start in range(0, len(ids), 5000):
+                Institution.objects.filter(id__in=ids[start : start + 5000]).update(
+                    risk_tier=tier, risk_reasons=reasons, risk_updated_at=now
+                )
+    return sum(len(ids) for ids in changed.values())
