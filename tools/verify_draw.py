@@ -56,7 +56,9 @@ def key_string(sources: Sequence[Iterable[int]]) -> str:
 def parse_source(text: str) -> list[int]:
     values = []
     for token in text.split():
-        if not token.isdigit():
+        # ASCII only: str.isdigit() also accepts "²" (which int() then rejects) and full-width
+        # digits, and the key string is ASCII.
+        if not (token.isascii() and token.isdigit()):
             raise DrawError(f"{token!r} is not a non-negative integer")
         values.append(int(token))
     return values
@@ -164,7 +166,10 @@ class TeamBuilder:
         self.conflicts = conflicts  # target pool index -> set of inspector indices
         self.k = team_size
         m = len(targets)
-        self.cap = math.ceil(team_size * m / len(self.local)) + 1 if self.local else 0
+        # The load is spread over the local pool; with no local inspector at all, over the
+        # neighbours' pool (everyone is borrowed then, and the load must still be spread).
+        spread_over = len(self.local) or len(self.borrow)
+        self.cap = math.ceil(team_size * m / spread_over) + 1 if spread_over else 0
         self.cap_relaxed = False
         self.teams: list[list[int]] = [[] for _ in targets]
         self.load = [0] * len(inspectors)
@@ -268,7 +273,9 @@ class TeamBuilder:
 
     def build(self) -> None:
         """Phase 1: local inspectors under the load cap, dead ends repaired by augmenting paths.
-        Phase 2: targets still short may borrow neighbours' inspectors (N11, Y3.5), same cap.
+        Phase 2: targets still short may borrow neighbours' inspectors (N11, Y3.5), same cap;
+        the repair may also let a staffed target take a neighbour so that its local inspector can
+        move to a short target that cannot borrow (e.g. in conflict with every neighbour).
         Phase 3: only if the cap makes a team impossible, it is relaxed (and published so)."""
         for t in range(len(self.targets)):
             self.greedy(t, 1, ["local"])
@@ -277,6 +284,10 @@ class TeamBuilder:
             for t in self.short_targets():
                 self.allow_borrow[t] = True
                 self.greedy(t, 2, ["borrow"])
+            # Phase 1 was complete for local inspectors under the cap, so the local pool cannot
+            # staff every team: from here on any target's swap may go through its neighbour
+            # ranking, which makes the repair complete for local and borrowed inspectors alike.
+            self.allow_borrow = [True] * len(self.targets)
             self._repair()
         if self.short_targets():
             self.cap_relaxed = True
@@ -420,6 +431,14 @@ def verify(doc: dict) -> list[str]:
         return [f"unknown format {doc.get('format')!r} (this verifier reads {FORMAT})"]
     if doc.get("algorithm", {}).get("version") != ALGORITHM["version"]:
         return [f"unknown algorithm version {doc.get('algorithm', {}).get('version')!r}"]
+    try:
+        return _verify(doc)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        # A hand-edited document must give a mismatch line, not a traceback.
+        return [f"the document is malformed: {type(exc).__name__}: {exc}"]
+
+
+def _verify(doc: dict) -> list[str]:
     problems = []
     for name in ("targets", "inspectors", "conflicts"):
         pool = doc["pools"][name]

@@ -250,19 +250,8 @@ def _clean_values(draw: Draw, values: list) -> list[list[int]]:
         raise ServiceError(_("须按公告顺序填写全部 %(n)s 个随机源的取值。") % {"n": len(sources)})
     cleaned = []
     for number, (source, raw) in enumerate(zip(sources, values, strict=True), start=1):
-        items = raw.split() if isinstance(raw, str) else list(raw)
-        try:
-            numbers = [int(v) for v in items]
-        except (TypeError, ValueError) as exc:
-            raise ServiceError(
-                _("第 %(n)s 个随机源（%(name)s）只能填写非负整数，以空格分隔。")
-                % {"n": number, "name": source["name"]}
-            ) from exc
-        if (
-            not numbers
-            or any(v < 0 for v in numbers)
-            or any(isinstance(v, str) and not v.isdigit() for v in items)
-        ):
+        numbers = _source_numbers(raw)
+        if not numbers:
             raise ServiceError(
                 _("第 %(n)s 个随机源（%(name)s）只能填写非负整数，以空格分隔。")
                 % {"n": number, "name": source["name"]}
@@ -274,6 +263,28 @@ def _clean_values(draw: Draw, values: list) -> list[list[int]]:
             )
         cleaned.append(numbers)
     return cleaned
+
+
+def _source_numbers(raw) -> list[int] | None:
+    """The non-negative integers of one source, as typed ("3 9 14") or sent ([3, 9, 14]); None when
+    anything else is among them (int() alone would read 1.5 and True as 1)."""
+    if isinstance(raw, str):
+        items = raw.split()
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        items = [raw]
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        return None
+    numbers = []
+    for item in items:
+        if isinstance(item, str) and item.strip().isdecimal():
+            numbers.append(int(item))
+        elif isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+            numbers.append(item)
+        else:
+            return None
+    return numbers
 
 
 def draw_inputs(draw: Draw, values: list[list[int]] | None = None) -> dict:
