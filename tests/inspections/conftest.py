@@ -1,0 +1,133 @@
+"""Plans, tasks and draws built through the services, as the office builds them: a published 2026
+plan for the lawyer sector of 渝中区 (every active check item in it, N9; ratios that reach 5 %, N8),
+an approved task for its first round (N10(1)), and draws announced and executed on it."""
+
+import contextlib
+import datetime as dt
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inspections.models import AnnualPlan, PlanRound, PlanSection
+from inspections.services.draws import draw_announce, draw_execute
+from inspections.services.plans import plan_publish
+from inspections.services.tasks import task_create_for_round, task_decide, task_submit
+from registry.models import Jurisdiction
+from tests.factories import (
+    CheckItemFactory,
+    InspectorFactory,
+    InstitutionFactory,
+    JurisdictionFactory,
+    sector,
+)
+
+YEAR = 2026
+ROUNDS = [
+    (dt.date(2026, 4, 1), dt.date(2026, 4, 30)),
+    (dt.date(2026, 10, 19), dt.date(2026, 11, 13)),
+]
+SOURCES = [
+    {"name": "中国福利彩票双色球第 2026035 期", "kind": "ssq", "date": "2026-03-31"},
+    {"name": "上证综合指数 2026-03-31 收盘", "kind": "index", "date": "2026-03-31"},
+]
+VALUES = ["3 9 14 22 27 31 8", "325671"]
+
+
+@contextlib.contextmanager
+def clock(day: dt.date, hour: int = 10):
+    """Run the services on `day` (Asia/Shanghai): timezone.now() and localdate() both follow."""
+    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield moment
+
+
+def plan_make(
+    *, jurisdiction, check_items, year: int = YEAR, rounds=ROUNDS, **section_fields
+) -> AnnualPlan:
+    """A draft plan with one lawyer section holding `check_items` and `rounds`."""
+    plan = AnnualPlan.objects.create(
+        jurisdiction=jurisdiction, year=year, title=f"{jurisdiction.name}{year}年度双随机抽查计划"
+    )
+    fields = {"ratio_key": 20, "ratio_normal": 20, "ratio_reduced": 5, "methods": ["on_site"]}
+    section = PlanSection.objects.create(
+        plan=plan, sector=sector("lawyer"), **(fields | section_fields)
+    )
+    section.check_items.set(check_items)
+    for number, (starts_on, ends_on) in enumerate(rounds, start=1):
+        PlanRound.objects.create(
+            section=section, number=number, starts_on=starts_on, ends_on=ends_on
+        )
+    return plan
+
+
+def task_approve(*, plan_round: PlanRound, applicant, leader, **changes):
+    """Create, submit and approve a task for the round; `changes` are applied to the draft."""
+    task = task_create_for_round(plan_round=plan_round, user=applicant)
+    for name, value in changes.items():
+        setattr(task, name, value)
+    task.save()
+    task_submit(task=task, user=applicant)
+    return task_decide(task=task, user=leader, approve=True, note="同意")
+
+
+@pytest.fixture
+def yuzhong(db):
+    return JurisdictionFactory()
+
+
+@pytest.fixture
+def jiangbei(yuzhong):
+    """The neighbour (N11): its inspectors may be borrowed."""
+    neighbour = Jurisdiction.objects.create(code="500105", name="江北区", level="county")
+    yuzhong.neighbours.add(neighbour)
+    return neighbour
+
+
+@pytest.fixture
+def check_items(db):
+    return [
+        CheckItemFactory(code="LS-001", name="律师事务所执业许可证与登记事项"),
+        CheckItemFactory(code="LS-002", name="律师事务所内部管理制度落实情况"),
+    ]
+
+
+@pytest.fixture
+def institutions(yuzhong):
+    return InstitutionFactory.create_batch(20, jurisdiction=yuzhong)
+
+
+@pytest.fixture
+def inspectors(yuzhong):
+    return InspectorFactory.create_batch(6, jurisdiction=yuzhong)
+
+
+@pytest.fixture
+def draft_plan(yuzhong, check_items, institutions):
+    return plan_make(jurisdiction=yuzhong, check_items=check_items)
+
+
+@pytest.fixture
+def plan(draft_plan, staff_user):
+    with clock(dt.date(YEAR, 1, 20)):
+        return plan_publish(plan=draft_plan, user=staff_user)
+
+
+@pytest.fixture
+def plan_round(plan):
+    return PlanRound.objects.get(section__plan=plan, number=1)
+
+
+@pytest.fixture
+def task(plan_round, staff_user, leader_user, inspectors):
+    return task_approve(plan_round=plan_round, applicant=staff_user, leader=leader_user)
+
+
+@pytest.fixture
+def announced(task, staff_user):
+    return draw_announce(task=task, sources=SOURCES, user=staff_user)
+
+
+@pytest.fixture
+def executed(announced, staff_user):
+    return draw_execute(draw=announced, values=VALUES, user=staff_user)
