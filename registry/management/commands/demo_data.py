@@ -1,7 +1,10 @@
 """`python manage.py demo_data [--password PW]`: a realistic, idempotent demo of Yuzhong district.
 
 Registry rows go through the same import pipeline as the bureau's spreadsheets (so running it twice
-changes nothing); accounts get the given password, or a random one that is printed.
+changes nothing); accounts get the given password, or a random one that is printed. The 2026 plan,
+its tasks and draws go through the inspection services (plan_publish, task_*, draw_*), so the demo
+shows one announced-and-executed draw in which a conflict of interest recused an inspector, and one
+draw that is announced and waits for its sources.
 """
 
 import csv
@@ -14,13 +17,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import roles
+from inspections.models import AnnualPlan, Draw, InspectionTask, PlanRound, PlanSection
+from inspections.services.draws import draw_announce, draw_execute, draw_inputs
+from inspections.services.plans import plan_publish
+from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 from registry.imports import registry_import
-from registry.models import Inspector, Institution, Jurisdiction, RiskPolicy, SupervisionRecord
+from registry.models import (
+    CheckItem,
+    Inspector,
+    Institution,
+    Jurisdiction,
+    RiskPolicy,
+    Sector,
+    SupervisionRecord,
+)
 from registry.services import institution_risk_refresh
 from registry.validators import credit_code_check_char, id_number_check_char
+from tools import verify_draw as algorithm
 
 SEED = 20260101
 YUZHONG = "500103"
@@ -329,6 +346,59 @@ ACCOUNTS = [
 ]
 
 
+# The 2026 plan of Yuzhong (Y3.4, N7): sector, methods and the rounds' windows.
+PLAN_YEAR = 2026
+PLAN_TITLE = "重庆市渝中区司法局2026年度“双随机、一公开”抽查工作计划"
+PLAN_SECTIONS = [
+    (
+        "lawyer",
+        ["on_site", "system", "case_file", "phone"],
+        [
+            (dt.date(2026, 4, 1), dt.date(2026, 5, 31)),
+            (dt.date(2026, 10, 12), dt.date(2026, 12, 18)),
+        ],
+    ),
+    (
+        "notary",
+        ["case_file", "on_site"],
+        [
+            (dt.date(2026, 5, 11), dt.date(2026, 6, 19)),
+            (dt.date(2026, 12, 7), dt.date(2026, 12, 25)),
+        ],
+    ),
+]
+# Demo draws: the lawyers' second round, announced and executed; the notaries' second round,
+# announced and waiting for its sources. Times are Asia/Shanghai.
+DEMO_DRAWS = [
+    {
+        "sector": "lawyer",
+        "round": 2,
+        "applied_at": (2026, 9, 21, 9, 30),
+        "approved_at": (2026, 9, 22, 15, 0),
+        "announced_at": (2026, 9, 28, 10, 0),
+        "sources": [
+            {"kind": "ssq", "name": "中国福利彩票双色球第2026115期", "date": "2026-10-08"},
+            {"kind": "dlt", "name": "超级大乐透第26115期", "date": "2026-10-07"},
+            {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-10-09"},
+        ],
+        "executed_at": (2026, 10, 9, 16, 30),
+    },
+    {
+        "sector": "notary",
+        "round": 2,
+        "applied_at": (2026, 11, 19, 9, 30),
+        "approved_at": (2026, 11, 20, 11, 0),
+        "announced_at": (2026, 11, 24, 10, 0),
+        "sources": [
+            {"kind": "ssq", "name": "中国福利彩票双色球第2026138期", "date": "2026-12-01"},
+            {"kind": "dlt", "name": "超级大乐透第26139期", "date": "2026-12-02"},
+            {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-12-02"},
+        ],
+        "executed_at": None,
+    },
+]
+
+
 def _csv(header: list[str], rows: list[list]) -> io.BytesIO:
     text = io.StringIO()
     writer = csv.writer(text)
@@ -340,6 +410,19 @@ def _csv(header: list[str], rows: list[list]) -> io.BytesIO:
 def credit_code(prefix: str, division: str, serial: int) -> str:
     body = f"{prefix}{division}MA{serial:07d}"
     return body + credit_code_check_char(body)
+
+
+def shanghai(*parts: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(*parts))  # TIME_ZONE is Asia/Shanghai
+
+
+def source_values(rng: random.Random, kind: str) -> list[int]:
+    """Plausible numbers of one public source, as they are read (SOURCE_KINDS)."""
+    if kind == "ssq":  # 6 red balls of 33, 1 blue of 16
+        return sorted(rng.sample(range(1, 34), 6)) + [rng.randint(1, 16)]
+    if kind == "dlt":  # 5 front of 35, 2 back of 12
+        return sorted(rng.sample(range(1, 36), 5)) + sorted(rng.sample(range(1, 13), 2))
+    return [rng.randint(380_000, 410_000)]  # a close of the SSE Composite × 100
 
 
 def id_number(rng: random.Random) -> str:
@@ -366,6 +449,9 @@ class Command(BaseCommand):
             self.load("conflicts", *self.conflicts(firms[1]))
             self.histories(rng)
             password = self.accounts(password)
+            plan = self.plan()
+            for spec in DEMO_DRAWS:
+                self.draw(plan, spec)
         self.stdout.write(self.style.SUCCESS(_("演示数据已就绪。")))
         self.stdout.write(
             _("演示账号（密码：%(pw)s）：%(names)s")
@@ -380,14 +466,17 @@ class Command(BaseCommand):
 
     def jurisdictions(self) -> None:
         for code, name, level, parent in JURISDICTIONS:
-            Jurisdiction.objects.update_or_create(
-                code=code,
-                defaults={
-                    "name": name,
-                    "level": level,
-                    "parent": Jurisdiction.objects.filter(code=parent).first(),
-                },
-            )
+            wanted = {
+                "name": name,
+                "level": level,
+                "parent": Jurisdiction.objects.filter(code=parent).first(),
+            }
+            jurisdiction = Jurisdiction.objects.filter(code=code).first()
+            # Saved only when something differs: every save adds a history row (N6).
+            if jurisdiction is None or any(
+                getattr(jurisdiction, f) != v for f, v in wanted.items()
+            ):
+                Jurisdiction.objects.update_or_create(code=code, defaults=wanted)
         yuzhong = Jurisdiction.objects.get(code=YUZHONG)
         yuzhong.neighbours.set(Jurisdiction.objects.filter(code__in=NEIGHBOURS))
         RiskPolicy.objects.get_or_create(jurisdiction=yuzhong)
@@ -659,7 +748,7 @@ class Command(BaseCommand):
         for username, group, is_staff in ACCOUNTS:
             user, _created = User.objects.get_or_create(username=username)
             user.is_staff = is_staff
-            user.is_superuser = group == roles.SYSADMIN
+            user.is_superuser = False  # least privilege: roles come from the groups
             user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get(name=group)])
@@ -669,3 +758,79 @@ class Command(BaseCommand):
                     user=User.objects.get(username=account)
                 )
         return password
+
+    def plan(self) -> AnnualPlan:
+        """The 2026 plan with every check item in force per sector (N9) and two rounds (N8)."""
+        staff = get_user_model().objects.get(username="demo-staff")
+        plan, _created = AnnualPlan.objects.get_or_create(
+            jurisdiction=Jurisdiction.objects.get(code=YUZHONG),
+            year=PLAN_YEAR,
+            defaults={"title": PLAN_TITLE},
+        )
+        if plan.is_published:
+            return plan
+        for sector_code, methods, rounds in PLAN_SECTIONS:
+            sector = Sector.objects.get(code=sector_code)
+            section, _created = PlanSection.objects.get_or_create(
+                plan=plan, sector=sector, defaults={"methods": methods}
+            )
+            items = CheckItem.objects.filter(sector=sector).active_on(rounds[0][0])
+            section.check_items.set(items)
+            for number, (starts_on, ends_on) in enumerate(rounds, start=1):
+                PlanRound.objects.get_or_create(
+                    section=section,
+                    number=number,
+                    defaults={"starts_on": starts_on, "ends_on": ends_on},
+                )
+        plan_publish(plan=plan, user=staff)
+        # plan_publish stamps the present moment, and a plan published after 31 January is shown
+        # as late (Y3.4). The demo's plan was published on time, so its date is set afterwards;
+        # a queryset update, so no history row records the demo's backdating.
+        AnnualPlan.objects.filter(pk=plan.pk).update(published_at=shanghai(2026, 1, 20, 9, 30))
+        self.stdout.write(f"plan: {plan}")
+        return plan
+
+    def draw(self, plan: AnnualPlan, spec: dict) -> None:
+        """A task applied for by the office and approved by the leader in charge (N10(1)), its
+        draw announced and, when `spec` says so, executed. Each step is done once only."""
+        User = get_user_model()
+        staff, leader = (
+            User.objects.get(username="demo-staff"),
+            User.objects.get(username="demo-leader"),
+        )
+        plan_round = PlanRound.objects.get(
+            section__plan=plan, section__sector__code=spec["sector"], number=spec["round"]
+        )
+        task = plan_round.tasks.filter(kind=InspectionTask.Kind.RANDOM).first()
+        if task is None:
+            task = task_create_for_round(plan_round=plan_round, user=staff)
+        if task.status == InspectionTask.Status.DRAFT:
+            task = task_submit(task=task, user=staff)
+            task = task_decide(task=task, user=leader, approve=True, note="同意。")
+            # The services stamp the present moment; the demo's history happened before the draw.
+            InspectionTask.objects.filter(pk=task.pk).update(
+                applied_at=shanghai(*spec["applied_at"]), approved_at=shanghai(*spec["approved_at"])
+            )
+        draw = task.current_draw()
+        if draw is None:
+            draw = draw_announce(task=task, sources=spec["sources"], user=staff)
+            # The sources must lie in the future when the draw is announced.
+            Draw.objects.filter(pk=draw.pk).update(announced_at=shanghai(*spec["announced_at"]))
+        if spec["executed_at"] and not draw.is_executed:
+            draw = draw_execute(draw=draw, values=self.values_with_conflict(draw), user=staff)
+            Draw.objects.filter(pk=draw.pk).update(executed_at=shanghai(*spec["executed_at"]))
+        self.stdout.write(f"draw: {draw} ({draw.get_status_display()})")
+
+    @staticmethod
+    def values_with_conflict(draw: Draw) -> list[list[int]]:
+        """Source values, chosen deterministically, under which a conflicted inspector is drawn
+        and recused (N11): the demo's public pages then show a recusal step."""
+        rng = random.Random(SEED)  # the same values on every fresh database
+        kinds = [s["kind"] for s in draw.announcement["sources"]]
+        for _attempt in range(1000):
+            values = [source_values(rng, kind) for kind in kinds]
+            result = algorithm.compute_draw(draw_inputs(draw, values))
+            steps = (step for team in result["teams"] for step in team["steps"])
+            if any(step["outcome"] == "conflict" for step in steps):
+                return values
+        raise RuntimeError("no demo source values give a recusal; add conflicts to the demo")

@@ -1,0 +1,629 @@
+#!/usr/bin/env python
+"""Benchmark of the double random draw at national scale (docs/performance.md).
+
+40,000 practising law firms (valid credit codes, SPEC §7) with supervision records that give the
+three risk tiers, 10,000 eligible bureau inspectors qualified for lawyers (400 of them in a
+neighbouring district), 200,000 conflicts of interest, ratios of 5 % in every tier, teams of two.
+Measures, per repetition, on a fresh approved task:
+
+- announce: `draw_announce` — risk refresh, the pools read from PostgreSQL, their hashes, the row;
+- execute: `draw_execute` — `compute_draw` and the result written (JSON and selection/team rows);
+- end-to-end = announce + execute;
+- the verifier: `python tools/verify_draw.py FILE` on the public document (`draw_document`);
+- the floor: the same pool queries without any computing, plus bulk-writing the same number of
+  selection and team rows (into a draw of a separate task).
+
+    python bench/draw.py [--institutions N] [--inspectors N] [--conflicts N] [--repeat R]
+                         [--profile] [--reuse] [--database-url URL]
+
+The script works in a scratch PostgreSQL database that it DROPS and re-creates (default
+`shuangsuiji_bench_draw`; `--database-url` or `BENCH_DRAW_DATABASE_URL` override it). It ignores
+DATABASE_URL, which points at the development database. It prints numbers and asserts nothing.
+"""
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench_draw"
+DEFAULT_OUT = REPO / "bench" / "out"
+DIVISION, NEIGHBOUR = "500103", "500105"  # 渝中区 and 江北区
+INSTITUTIONS, INSPECTORS, CONFLICTS = 40_000, 10_000, 200_000
+NEIGHBOUR_INSPECTORS = 400  # of the 10,000: borrowed only when needed (N11)
+RATIO = 5  # % in every tier: about 2,000 targets
+TEAM_SIZE = 2
+SEED = 20261012
+ROUND = (dt.date(2026, 10, 12), dt.date(2026, 12, 18))
+SOURCES = [
+    {"kind": "ssq", "name": "中国福利彩票双色球第2026115期", "date": "2026-10-08"},
+    {"kind": "dlt", "name": "超级大乐透第26115期", "date": "2026-10-07"},
+    {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-10-09"},
+]
+VALUES = [[3, 9, 14, 21, 27, 30, 11], [2, 8, 17, 25, 33, 4, 10], [391245]]
+# The requirement's targets.
+TARGET_DRAW_S, TARGET_FLOOR_RATIO, TARGET_VERIFY_S = 5.0, 2.0, 5.0
+
+
+# -- Django ---------------------------------------------------------------------------------------
+def setup_django(database_url: str) -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ.setdefault("DJANGO_DEBUG", "False")  # DEBUG keeps every query's SQL in memory
+    import django
+
+    django.setup()
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(database_url)
+    name = params.get("dbname", "")
+    if "bench" not in name:
+        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def timed(label: str, sink: dict | None = None):
+    started = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - started
+    if sink is not None:
+        sink[label] = sink.get(label, 0.0) + seconds
+    else:
+        print(f"  {label}: {seconds:.1f} s", flush=True)
+
+
+# -- data -----------------------------------------------------------------------------------------
+def credit_code(serial: int) -> str:
+    from registry.validators import credit_code_check_char
+
+    body = f"31{DIVISION}{serial:09d}"  # 31: law firm (SPEC §7)
+    return body + credit_code_check_char(body)
+
+
+def copy_rows(table: str, columns: list[str], rows) -> None:
+    """COPY rows into a table through Django's own (autocommit) connection."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with (
+        connection.connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def generate(n_institutions: int, n_inspectors: int, n_conflicts: int) -> dict:
+    from django.db import connection
+
+    from registry.models import (
+        CheckItem,
+        Conflict,
+        Inspector,
+        Institution,
+        Jurisdiction,
+        Sector,
+        SupervisionRecord,
+    )
+    from registry.services import institution_risk_refresh
+
+    rng = random.Random(SEED)
+    lawyer = Sector.objects.get(code=Sector.Code.LAWYER)
+    city = Jurisdiction.objects.create(code="500000", name="重庆市", level="province")
+    home = Jurisdiction.objects.create(code=DIVISION, name="渝中区", level="county", parent=city)
+    neighbour = Jurisdiction.objects.create(
+        code=NEIGHBOUR, name="江北区", level="county", parent=city
+    )
+    home.neighbours.add(neighbour)
+    CheckItem.objects.bulk_create(
+        CheckItem(
+            sector=lawyer,
+            code=f"LS-{k:02d}",
+            name=f"律师事务所检查事项{k}",
+            content="检查内容",
+            legal_basis=f"《中华人民共和国律师法》第{20 + k}条",
+            organizing_body="重庆市渝中区司法局",
+            methods=["on_site"],
+            default_ratio=RATIO,
+            order=k,
+        )
+        for k in range(1, 11)
+    )
+
+    with timed(f"COPY {n_institutions:,} institutions"):
+        copy_rows(
+            Institution._meta.db_table,
+            ["credit_code", "name", "sector_id", "jurisdiction_id", "licence_number"]
+            + ["person_in_charge", "address", "status", "founded_on", "size"]
+            + ["risk_tier", "risk_reasons"],
+            (
+                (credit_code(i), f"重庆测试{i}律师事务所", lawyer.id, home.id, f"31500{i:010d}")
+                + (f"负责人{i}", f"重庆市渝中区测试路{i}号", "practising", "2000-01-01", 20)
+                + ("normal", "[]")
+                for i in range(1, n_institutions + 1)
+            ),
+        )
+    institution_ids = list(Institution.objects.order_by("id").values_list("id", flat=True))
+
+    # Y3.2: 10 % key (a penalty), 30 % reduced (clean, satisfied, pro bono), 60 % normal.
+    with timed("COPY supervision records"):
+        today = dt.date.today()
+        records = []
+        for pk in institution_ids:
+            profile = rng.random()
+            if profile < 0.10:
+                records.append((pk, "penalty", today - dt.timedelta(days=200), True, None))
+            elif profile < 0.40:
+                records.append((pk, "satisfaction", today - dt.timedelta(days=50), True, 95))
+                records.append((pk, "pro_bono", today - dt.timedelta(days=120), True, None))
+            else:
+                records.append((pk, "satisfaction", today - dt.timedelta(days=70), True, 80))
+        copy_rows(
+            SupervisionRecord._meta.db_table,
+            ["institution_id", "kind", "date", "valid", "score", "reference", "description"],
+            (r + ("", "") for r in records),
+        )
+    with timed("risk tiers (institution_risk_refresh, all institutions)"):
+        institution_risk_refresh()
+
+    with timed(f"COPY {n_inspectors:,} inspectors and their sectors"):
+        local = n_inspectors - min(NEIGHBOUR_INSPECTORS, n_inspectors // 10)
+        copy_rows(
+            Inspector._meta.db_table,
+            ["name", "certificate_number", "certificate_valid_from", "certificate_valid_to"]
+            + ["issuing_authority", "jurisdiction_id", "staff_type", "status"],
+            (
+                (f"检查员{j}", f"{DIVISION if j <= local else NEIGHBOUR}{j:08d}")
+                + ("2020-01-01", "2030-12-31", "重庆市人民政府")
+                + (home.id if j <= local else neighbour.id, "bureau", "active")
+                for j in range(1, n_inspectors + 1)
+            ),
+        )
+        inspector_ids = list(Inspector.objects.order_by("id").values_list("id", flat=True))
+        copy_rows(
+            Inspector.sectors.through._meta.db_table,
+            ["inspector_id", "sector_id"],
+            ((pk, lawyer.id) for pk in inspector_ids),
+        )
+
+    with timed(f"COPY {n_conflicts:,} conflicts"):
+        pairs = set()
+        while len(pairs) < n_conflicts:
+            pairs.add((rng.choice(inspector_ids), rng.choice(institution_ids)))
+        copy_rows(
+            Conflict._meta.db_table,
+            ["inspector_id", "institution_id", "kind", "source", "note"],
+            (pair + ("other", "self", "") for pair in sorted(pairs)),
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"sector": lawyer, "home": home}
+
+
+def plan_and_users(data: dict) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from core import roles
+    from inspections.models import AnnualPlan, PlanRound, PlanSection
+    from inspections.services.plans import plan_publish
+    from registry.models import CheckItem
+
+    User = get_user_model()
+    staff = User.objects.create_user("bench-staff", is_staff=True)
+    staff.groups.add(Group.objects.get(name=roles.STAFF))
+    leader = User.objects.create_user("bench-leader", is_staff=True)
+    leader.groups.add(Group.objects.get(name=roles.LEADER))
+    plan = AnnualPlan.objects.create(jurisdiction=data["home"], year=2026, title="2026 年度计划")
+    section = PlanSection.objects.create(
+        plan=plan,
+        sector=data["sector"],
+        ratio_key=RATIO,
+        ratio_normal=RATIO,
+        ratio_reduced=RATIO,
+        team_size=TEAM_SIZE,
+        methods=["on_site"],
+    )
+    section.check_items.set(CheckItem.objects.filter(sector=data["sector"]))
+    PlanRound.objects.create(
+        section=section, number=1, starts_on=dt.date(2026, 4, 1), ends_on=dt.date(2026, 5, 31)
+    )
+    plan_round = PlanRound.objects.create(
+        section=section, number=2, starts_on=ROUND[0], ends_on=ROUND[1]
+    )
+    with timed("plan_publish (plan_check over the registry)"):
+        plan_publish(plan=plan, user=staff)
+    return {"staff": staff, "leader": leader, "round": plan_round}
+
+
+def reused_context() -> dict:
+    from django.contrib.auth import get_user_model
+
+    from inspections.models import PlanRound
+
+    User = get_user_model()
+    return {
+        "staff": User.objects.get(username="bench-staff"),
+        "leader": User.objects.get(username="bench-leader"),
+        "round": PlanRound.objects.get(section__plan__year=2026, number=2),
+    }
+
+
+def approved_task(ctx: dict, name: str):
+    from inspections.services.tasks import task_create_for_round, task_decide, task_submit
+
+    task = task_create_for_round(plan_round=ctx["round"], name=name, user=ctx["staff"])
+    task = task_submit(task=task, user=ctx["staff"])
+    return task_decide(task=task, user=ctx["leader"], approve=True)
+
+
+# -- measurements ---------------------------------------------------------------------------------
+@contextmanager
+def instrumented(parts: dict):
+    """Time the inner steps of the services by wrapping them (behaviour unchanged)."""
+    from inspections.services import draws
+
+    originals = {
+        "institution_risk_refresh": draws.institution_risk_refresh,
+        "_freeze_pools": draws._freeze_pools,
+        "_write_rows": draws._write_rows,
+        "compute_draw": draws.algorithm.compute_draw,
+    }
+
+    def wrap(label, function):
+        def wrapper(*args, **kwargs):
+            with timed(label, parts):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    draws.institution_risk_refresh = wrap("risk refresh", originals["institution_risk_refresh"])
+    draws._freeze_pools = wrap("freeze pools", originals["_freeze_pools"])
+    draws._write_rows = wrap("write rows", originals["_write_rows"])
+    draws.algorithm.compute_draw = wrap("compute_draw", originals["compute_draw"])
+    try:
+        yield
+    finally:
+        draws.institution_risk_refresh = originals["institution_risk_refresh"]
+        draws._freeze_pools = originals["_freeze_pools"]
+        draws._write_rows = originals["_write_rows"]
+        draws.algorithm.compute_draw = originals["compute_draw"]
+
+
+def run_draw(ctx: dict, number: int) -> tuple[dict, object]:
+    from inspections.services.draws import draw_announce, draw_execute
+
+    task = approved_task(ctx, f"抽取基准 {number}")
+    parts: dict[str, float] = {}
+    with instrumented(parts):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"])
+        announced, cpu_announced = time.perf_counter(), time.process_time()
+        draw = draw_execute(draw=draw, values=VALUES, user=ctx["staff"])
+        executed, cpu_executed = time.perf_counter(), time.process_time()
+    parts["announce"] = announced - started
+    parts["execute"] = executed - announced
+    parts["end-to-end"] = executed - started
+    # This process's CPU only (PostgreSQL works in its own): on a busy machine wall time
+    # includes waiting for a CPU, CPU time does not.
+    parts["cpu"] = {
+        "announce": cpu_announced - cpu_started,
+        "execute": cpu_executed - cpu_announced,
+        "end-to-end": cpu_executed - cpu_started,
+    }
+    return parts, draw
+
+
+def floor(ctx: dict, draw) -> dict:
+    """The same pool queries as `_freeze_pools` (rows fetched, nothing computed), then bulk-writing
+    as many selection and team rows as the draw has, into a draw of a separate task."""
+    from django.db import transaction
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from inspections.models import Draw, DrawSelection, TeamMember
+    from registry.models import Conflict, Inspector, Institution, Jurisdiction
+
+    task = approved_task(ctx, "抽取基准 floor")
+    parts = {}
+    cpu_started = time.process_time()
+    with timed("read pools", parts):
+        day = task.starts_on
+        jurisdiction_ids = list(task.jurisdictions.values_list("id", flat=True))
+        targets = list(
+            Institution.objects.practising()
+            .filter(sector=task.sector, jurisdiction_id__in=jurisdiction_ids)
+            .order_by("credit_code")
+            .values_list("id", "credit_code", "name", "risk_tier", "jurisdiction__code")
+            .iterator(chunk_size=5000)
+        )
+        neighbours = list(
+            Jurisdiction.neighbours.through.objects.filter(
+                from_jurisdiction_id__in=jurisdiction_ids
+            )
+            .exclude(to_jurisdiction_id__in=jurisdiction_ids)
+            .values_list("to_jurisdiction_id", flat=True)
+        )
+        inspectors = list(
+            Inspector.objects.eligible_on(day, task.sector)
+            .filter(Q(jurisdiction_id__in=jurisdiction_ids) | Q(jurisdiction_id__in=neighbours))
+            .order_by("certificate_number")
+            .values_list(
+                "id", "certificate_number", "name", "jurisdiction_id", "jurisdiction__code"
+            )
+        )
+        conflicts = list(
+            Conflict.objects.filter(inspector_id__in=[row[0] for row in inspectors])
+            .filter(
+                Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+                Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+            )
+            .order_by()
+            .values_list("inspector_id", "institution_id", "practitioner__institution_id")
+            .iterator(chunk_size=20000)
+        )
+    setup_started = time.process_time()
+    institution_of = {code: pk for pk, code, *_rest in targets}
+    inspector_of = {cert: pk for pk, cert, *_rest in inspectors}
+    empty = Draw.objects.create(
+        task=task, announcement={}, announced_at=timezone.now(), announced_by=ctx["staff"]
+    )
+    parts["cpu setup"] = time.process_time() - setup_started
+    with timed("write rows", parts), transaction.atomic():
+        selections = DrawSelection.objects.bulk_create(
+            [
+                DrawSelection(
+                    draw=empty,
+                    order=i,
+                    institution_id=institution_of[s["credit_code"]],
+                    stratum=s["stratum"],
+                    digest=s["digest"],
+                )
+                for i, s in enumerate(draw.result["selections"], start=1)
+            ],
+            batch_size=2000,
+        )
+        TeamMember.objects.bulk_create(
+            [
+                TeamMember(
+                    selection=selection,
+                    inspector_id=inspector_of[m["certificate"]],
+                    position=p,
+                    borrowed=m["borrowed"],
+                )
+                for selection, team in zip(selections, draw.result["teams"], strict=True)
+                for p, m in enumerate(team["members"], start=1)
+            ],
+            batch_size=5000,
+        )
+    # The rows stay: the database's triggers refuse to delete draw rows (inspections 0002), and the
+    # scratch database is dropped on the next run anyway.
+    parts["floor"] = parts["read pools"] + parts["write rows"]
+    parts["cpu"] = {"floor": time.process_time() - cpu_started - parts["cpu setup"]}
+    parts["rows"] = (len(targets), len(inspectors), len(conflicts))
+    return parts
+
+
+def run_verifier(draw, out: Path) -> dict:
+    from inspections.services.draws import draw_document
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"draw-{draw.pk}.json"
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(draw_document(draw), handle, ensure_ascii=False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "verify_draw.py"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {
+        "verify": seconds,
+        "cpu": {"verifier (subprocess)": cpu},
+        "verdict": (done.stdout + done.stderr).strip().splitlines()[-1],
+        "size_mib": path.stat().st_size / 2**20,
+        "path": path,
+    }
+
+
+def draw_figures(draw) -> dict:
+    steps = [s for team in draw.result["teams"] for s in team["steps"]]
+    outcomes = {}
+    for step in steps:
+        outcomes[step["outcome"]] = outcomes.get(step["outcome"], 0) + 1
+    borrowed = sum(m["borrowed"] for t in draw.result["teams"] for m in t["members"])
+    return {
+        "strata": {s["code"]: (s["size"], s["count"]) for s in draw.result["strata"]},
+        "selected": len(draw.result["selections"]),
+        "members": sum(len(t["members"]) for t in draw.result["teams"]),
+        "outcomes": outcomes,
+        "borrowed": borrowed,
+        "load_cap": draw.result["load_cap"],
+        "relaxed": draw.result["load_cap_relaxed"],
+    }
+
+
+def profile_draw(ctx: dict, out: Path, verify_path: Path) -> None:
+    from inspections.services.draws import draw_announce, draw_execute
+
+    task = approved_task(ctx, "抽取基准 profile")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"])
+    draw_execute(draw=draw, values=VALUES, user=ctx["staff"])
+    profiler.disable()
+    for sort in ("cumulative", "tottime"):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(sort).print_stats(25)
+        print(f"\n-- profile of announce + execute, by {sort} --")
+        print("\n".join(text.getvalue().splitlines()[:60]))
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-s", "tottime"]
+        + [str(REPO / "tools" / "verify_draw.py"), str(verify_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print("\n-- profile of the verifier, by tottime --")
+    print("\n".join(done.stdout.splitlines()[:35]))
+
+
+# -- report ---------------------------------------------------------------------------------------
+def report(args, runs: list[dict], floors: list[dict], verifies: list[dict], figures) -> None:
+    def med(values):
+        return statistics.median(values)
+
+    floor_s = med([f["floor"] for f in floors])
+    rows = [
+        ("announce (draw_announce)", med([r["announce"] for r in runs])),
+        ("  risk refresh", med([r["risk refresh"] for r in runs])),
+        (
+            "  freeze pools (read + hash)",
+            med([r["freeze pools"] - r["risk refresh"] for r in runs]),
+        ),
+        ("execute (draw_execute)", med([r["execute"] for r in runs])),
+        ("  compute_draw", med([r["compute_draw"] for r in runs])),
+        ("  write rows", med([r["write rows"] for r in runs])),
+        ("end-to-end", med([r["end-to-end"] for r in runs])),
+        ("floor: read pools", med([f["read pools"] for f in floors])),
+        ("floor: write rows", med([f["write rows"] for f in floors])),
+        ("floor", floor_s),
+        ("verifier (subprocess)", med([v["verify"] for v in verifies])),
+    ]
+    targets, inspectors, conflicts = floors[0]["rows"]
+    print()
+    print(
+        f"Draw — {targets:,} targets, {inspectors:,} inspectors, {conflicts:,} conflicts, "
+        f"{RATIO} % per tier, teams of {TEAM_SIZE}; median of {len(runs)} run(s); "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    cpu = {}
+    for record in runs + floors + verifies:
+        for label, seconds in record["cpu"].items():
+            cpu.setdefault(label, []).append(seconds)
+    cpu_of = {
+        "announce (draw_announce)": "announce",
+        "execute (draw_execute)": "execute",
+        "end-to-end": "end-to-end",
+        "floor": "floor",
+        "verifier (subprocess)": "verifier (subprocess)",
+    }
+    print(f"{'step':<32}{'seconds':>9}{'× floor':>9}{'cpu s':>8}   runs (seconds)")
+    per_run = {
+        "announce (draw_announce)": [r["announce"] for r in runs],
+        "execute (draw_execute)": [r["execute"] for r in runs],
+        "end-to-end": [r["end-to-end"] for r in runs],
+        "floor": [f["floor"] for f in floors],
+        "verifier (subprocess)": [v["verify"] for v in verifies],
+    }
+    for label, seconds in rows:
+        ratio = f"{seconds / floor_s:.1f}" if not label.startswith(" ") else ""
+        spread = " ".join(f"{s:.2f}" for s in per_run.get(label, []))
+        own = f"{med(cpu[cpu_of[label]]):.2f}" if label in cpu_of else ""
+        print(f"{label:<32}{seconds:>9.2f}{ratio:>9}{own:>8}   {spread}")
+    print(
+        f"document {verifies[0]['size_mib']:.1f} MiB ({verifies[0]['path'].name}); "
+        f"verifier says {verifies[-1]['verdict']}"
+    )
+    print(
+        f"selected {figures['selected']:,} (size, count per stratum {figures['strata']}), "
+        f"{figures['members']:,} team members ({figures['borrowed']} borrowed), load cap "
+        f"{figures['load_cap']}{' relaxed' if figures['relaxed'] else ''}; team steps "
+        f"{figures['outcomes']}"
+    )
+    end_to_end = med([r["end-to-end"] for r in runs])
+    verify = med([v["verify"] for v in verifies])
+    scale = "" if targets >= INSTITUTIONS else " (below national scale: indicative only)"
+    verdicts = [
+        ("draw end-to-end", f"≤ {TARGET_DRAW_S:.0f} s", end_to_end <= TARGET_DRAW_S, end_to_end),
+        (
+            "draw ÷ floor",
+            f"≤ {TARGET_FLOOR_RATIO:.0f}×",
+            end_to_end <= TARGET_FLOOR_RATIO * floor_s,
+            end_to_end / floor_s,
+        ),
+        ("verifier", f"≤ {TARGET_VERIFY_S:.0f} s", verify <= TARGET_VERIFY_S, verify),
+    ]
+    for name, target, ok, value in verdicts:
+        print(f"target {name} {target}: {value:.2f} — {'met' if ok else 'MISSED'}{scale}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--institutions", type=int, default=INSTITUTIONS)
+    parser.add_argument("--inspectors", type=int, default=INSPECTORS)
+    parser.add_argument("--conflicts", type=int, default=CONFLICTS)
+    parser.add_argument("--repeat", type=int, default=3, help="draws measured (median reported)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one more draw")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DRAW_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="scratch database, dropped and re-created (its name must contain 'bench')",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on the data of an earlier run"
+    )
+    args = parser.parse_args()
+
+    if args.reuse:
+        print(f"database {args.database_url} (reused as generated by an earlier run)", flush=True)
+        setup_django(args.database_url)
+        ctx = reused_context()
+    else:
+        print(f"database {args.database_url} (dropped and re-created)", flush=True)
+        recreate_database(args.database_url)
+        setup_django(args.database_url)
+        from django.core.management import call_command
+
+        with timed("migrate"):
+            call_command("migrate", verbosity=0)
+        data = generate(args.institutions, args.inspectors, args.conflicts)
+        ctx = plan_and_users(data)
+
+    runs, floors, verifies = [], [], []
+    for number in range(1, args.repeat + 1):
+        parts, draw = run_draw(ctx, number)
+        runs.append(parts)
+        floors.append(floor(ctx, draw))
+        verifies.append(run_verifier(draw, args.out))
+        print(
+            f"  run {number}: announce {parts['announce']:.2f} s, execute {parts['execute']:.2f} s,"
+            f" floor {floors[-1]['floor']:.2f} s, verifier {verifies[-1]['verify']:.2f} s "
+            f"({verifies[-1]['verdict']})",
+            flush=True,
+        )
+    report(args, runs, floors, verifies, draw_figures(draw))
+    if args.profile:
+        profile_draw(ctx, args.out, verifies[-1]["path"])
+
+
+if __name__ == "__main__":
+    main()
