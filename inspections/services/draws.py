@@ -322,7 +322,8 @@ def draw_execute(*, draw: Draw, values: list, user) -> Draw:
         raise ServiceError(str(exc)) from exc
     draw.source_values, draw.result = values, result
     draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, timezone.now(), user
-    draw.save()
+    # Only what changed: the announcement (megabytes at national scale) is not sent again.
+    draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
     _write_rows(draw, result)
     return draw
 
