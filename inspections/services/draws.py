@@ -401,7 +401,7 @@ def draw_immediate(*, task: InspectionTask, reason: str, witnesses: list[str], u
     ]
     draw = draw_announce(task=task, sources=sources, user=user, missing_rule="-")
     draw.verifiable, draw.immediate_reason, draw.witnesses = False, reason, witnesses
-    draw.save()
+    draw.save(update_fields=["verifiable", "immediate_reason", "witnesses"])
     return draw_execute(draw=draw, values=[[secrets.randbits(32) for _i in range(8)]], user=user)
 
 
