@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker(transactional_db):
+def worker():
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -51,6 +51,9 @@ def worker(transactional_db):
 
 
 @pytest.mark.postgres
+# Committed data for the worker's own connection; serialized_rollback puts back the rows that
+# migrations made (sectors, calendar, groups) for the transactional tests that follow.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)")
 def test_worker_refreshes_risk_tiers_through_redis(worker):
     # Y3.2: two valid complaints make a key target; the nightly task stores it.
