@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -166,7 +166,9 @@ class PlanSectionInline(admin.TabularInline):
 
     @admin.display(description=_("抽查事项"))
     def items_count(self, obj):
-        return gettext("%(n)s 项") % {"n": obj.items} if obj.pk else "—"
+        if not obj.pk:
+            return "—"
+        return ngettext("%(n)s 项", "%(n)s 项", obj.items) % {"n": obj.items}
 
     @admin.display(description=_("批次"))
     def rounds_text(self, obj):
