@@ -480,6 +480,30 @@ def _first_difference(path: str, expected, actual) -> str | None:
     return None
 
 
+ANNOUNCED_FIELDS = ("format", "algorithm", "task", "parameters", "missing_source_rule")
+
+
+def announcement_differences(announced: dict, doc: dict) -> list[str]:
+    """What the executed document changed of the announcement saved before the draw: the pools
+    (by their hashes), the parameters, the sources and their order (values aside)."""
+    for name in ANNOUNCED_FIELDS:
+        if announced.get(name) != doc.get(name):
+            return [f"{name} differs from the announcement"]
+    for name in ("targets", "inspectors", "conflicts"):
+        if announced["pools"][name]["sha256"] != sha256(doc["pools"][name]["entries"]):
+            return [f"pools.{name} differ from the announcement (SHA-256)"]
+    before = [{k: v for k, v in s.items() if k != "values"} for s in announced["sources"]]
+    after = [{k: v for k, v in s.items() if k != "values"} for s in doc["sources"]]
+    if before != after:
+        return ["the sources differ from the announcement"]
+    return []
+
+
+def _load(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "rfc3797":
@@ -502,17 +526,27 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("document", help="the draw's JSON document (/draws/<id>.json)")
+    parser.add_argument(
+        "--announcement",
+        metavar="FILE",
+        help="the same document as you saved it when the draw was announced: the inputs must not "
+        "have changed since",
+    )
     args = parser.parse_args(argv)
     try:
-        with open(args.document, encoding="utf-8") as handle:
-            doc = json.load(handle)
+        doc = _load(args.document)
+        announced = _load(args.announcement) if args.announcement else None
     except (OSError, ValueError) as exc:
-        print(f"cannot read {args.document}: {exc}", file=sys.stderr)
+        print(
+            f"cannot read {exc.filename if isinstance(exc, OSError) else ''}: {exc}",
+            file=sys.stderr,
+        )
         return 2
     if not doc.get("result"):
         print("this draw is announced but not executed yet: nothing to verify", file=sys.stderr)
         return 1
-    problems = verify(doc)
+    problems = announcement_differences(announced, doc) if announced else []
+    problems = problems or verify(doc)
     if problems:
         print("MISMATCH: " + problems[0])
         return 1
