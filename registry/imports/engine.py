@@ -6,6 +6,8 @@ inside one transaction as they stream in, so memory stays flat at national scale
 the writing and the transaction is rolled back at the end. Re-importing updates by natural key.
 """
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
 from registry.imports.cells import CellError
+from registry.imports.history import history_copy
 from registry.imports.kinds import KINDS, ImportKind, Lookups
 from registry.imports.readers import read_rows
 
@@ -80,6 +83,21 @@ def _empty_value(model: type[models.Model], name: str) -> Any:
     return None
 
 
+def _builder(model: type[models.Model], names: list[str]) -> Callable[[dict], models.Model]:
+    """Makes `model(**{n: values[n] for n in names})`, faster: Django's positional form, with
+    every other field's default as the keyword form would give it (per instance, never shared)."""
+    fields = model._meta.concrete_fields
+    given = set(names)
+    if not given <= {f.attname for f in fields} or any(f.generated for f in fields):
+        return lambda values: model(**{n: values[n] for n in names})
+    plan = [(f.attname in given, f.attname, f.get_default) for f in fields]
+
+    def build(values: dict) -> models.Model:
+        return model(*[values[a] if present else default() for present, a, default in plan])
+
+    return build
+
+
 class Importer:
     def __init__(self, kind: ImportKind, *, dry_run: bool, user=None, reason: str = "") -> None:
         self.kind = kind
@@ -89,7 +107,7 @@ class Importer:
         self.lookups = Lookups()
         self.result = ImportResult(kind=kind.name, dry_run=dry_run)
         self.seen: dict[tuple, int] = {}
-        self.batch: list[tuple[int, dict[str, Any]]] = []
+        self.batch: list[tuple[tuple, dict[str, Any]]] = []  # (natural key, values)
         self.touched_ids: list[int] = []
         self.now = timezone.now()
 
@@ -117,20 +135,30 @@ class Importer:
                 _("第 1 行（表头）：%(problems)s。必填列为：%(expected)s。")
                 % {"problems": "；".join(problems), "expected": expected}
             )
-        return [(positions[c.header], c) for c in self.kind.columns if c.header in positions]
+        return [
+            (positions[c.header], c, self._empty(c.field))
+            for c in self.kind.columns
+            if c.header in positions
+        ]
+
+    def _empty(self, name: str) -> Any:
+        """What an empty cell of an optional column stores: the KIND's default, else the field's."""
+        return self.kind.defaults.get(name, _empty_value(self.kind.model, name))
 
     # -- rows ---------------------------------------------------------------------------------
-    def clean(self, number: int, cells: list[str], columns) -> dict[str, Any] | None:
+    def clean(self, number: int, cells: list[str], columns) -> tuple[tuple, dict[str, Any]] | None:
+        """The row's natural key and field values, or None when it has errors (recorded)."""
         values: dict[str, Any] = {}
         errors = []
-        for index, column in columns:
+        for index, column, empty in columns:
             raw = cells[index].strip() if index < len(cells) else ""
             if not raw:
                 if column.required:
                     errors.append(RowError(number, column.header, _("必填，不能为空")))
                 else:
-                    values[column.field] = self.kind.defaults.get(
-                        column.field, _empty_value(self.kind.model, column.field)
+                    # A fresh copy of a mutable default, as the field's own default would be.
+                    values[column.field] = (
+                        copy.copy(empty) if isinstance(empty, list | dict) else empty
                     )
                 continue
             try:
@@ -141,6 +169,7 @@ class Importer:
             errors = [
                 RowError(number, col, msg) for col, msg in self.kind.check(values, self.lookups)
             ]
+        key = None
         if not errors:
             key = self.kind.key(values)
             first = self.seen.setdefault(key, number)
@@ -153,7 +182,7 @@ class Importer:
                     )
                 )
         self.result.errors.extend(errors)
-        return None if errors else values
+        return None if errors else (key, values)
 
     def feed(self, rows) -> None:
         columns = None
@@ -164,9 +193,9 @@ class Importer:
             if not any(c.strip() for c in cells):
                 continue
             self.result.rows += 1
-            values = self.clean(number, cells, columns)
-            if values is not None and not self.result.errors:
-                self.batch.append((number, values))
+            cleaned = self.clean(number, cells, columns)
+            if cleaned is not None and not self.result.errors:
+                self.batch.append(cleaned)
                 if len(self.batch) >= BATCH_SIZE:
                     self.flush()
         if columns is None:
@@ -184,11 +213,12 @@ class Importer:
         fields = [f for f in self.batch[0][1] if not f.startswith("_")]
         plain = [f for f in fields if f != kind.m2m]
         existing = self._existing()
+        build = _builder(model, plain)
         new, changed = [], []
-        for _number, values in self.batch:
-            current = existing.get(kind.key(values))
+        for key, values in self.batch:
+            current = existing.get(key)
             if current is None:
-                new.append(model(**{f: values[f] for f in plain}))
+                new.append(build(values))
                 continue
             if any(getattr(current, f) != values[f] for f in plain) or (
                 kind.m2m and sorted(values[kind.m2m]) != current._m2m
@@ -205,7 +235,7 @@ class Importer:
 
     def _existing(self) -> dict[tuple, models.Model]:
         kind = self.kind
-        keys = [kind.key(v) for _n, v in self.batch]
+        keys = [k for k, _v in self.batch]
         # Filter on the key fields that are never empty; a composite key is then matched here.
         filters = {}
         for i, name in enumerate(kind.key_fields):
@@ -229,7 +259,7 @@ class Importer:
         if changed:
             model.objects.bulk_update(changed, plain, batch_size=500)
         if kind.m2m:
-            by_key = {kind.key(v): v[kind.m2m] for _n, v in self.batch}
+            by_key = {k: v[kind.m2m] for k, v in self.batch}
             relation = getattr(model, kind.m2m)
             through, source = relation.through, relation.field.m2m_field_name()
             target = relation.field.m2m_reverse_field_name()
@@ -242,19 +272,18 @@ class Importer:
                     for t in by_key[tuple(getattr(obj, f) for f in kind.key_fields)]
                 ]
             )
-        history = model.history
         reason = self.reason or _("表格导入")
-        for objs, update in ((new, False), (changed, True)):
-            if objs:
-                history.bulk_history_create(
-                    objs,
-                    batch_size=BATCH_SIZE,
-                    update=update,
-                    default_user=self.user,
-                    default_change_reason=reason,
-                    default_date=self.now,
-                )
-        self.touched_ids.extend(o.pk for o in new + changed)
+        for objs, history_type in ((new, "+"), (changed, "~")):
+            history_copy(
+                model=model,
+                ids=[o.pk for o in objs],
+                history_type=history_type,
+                user=self.user,
+                reason=reason,
+                when=self.now,
+            )
+        if kind.name == "institutions":  # only institutions need them, for after()
+            self.touched_ids.extend(o.pk for o in new + changed)
 
     def after(self) -> None:
         if self.kind.name == "institutions" and self.touched_ids and not self.dry_run:
