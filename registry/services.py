@@ -4,8 +4,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,16 +109,28 @@ def risk_assess(
     return RiskTier.REDUCED, reasons
 
 
+class _Record(NamedTuple):
+    kind: str
+    date: dt.date
+    valid: bool
+    score: Decimal | None
+    ended_on: dt.date | None
+
+
 def institution_risk_refresh(
-    *, institution_ids: Iterable[int] | None = None, today: dt.date | None = None
+    *, institution_ids: Iterable[int] | QuerySet | None = None, today: dt.date | None = None
 ) -> int:
     """Recompute and store the risk tier and its reasons; returns how many institutions changed.
-    Two queries for any number of institutions, plus the bulk update."""
+    Two reads for any number of institutions (`institution_ids` may be a queryset of ids, used as
+    a subquery), plus one UPDATE per distinct outcome."""
     today = today or timezone.localdate()
-    institutions = Institution.objects.only("id", "jurisdiction_id", "risk_tier", "risk_reasons")
+    institutions = Institution.objects.all()
+    records = SupervisionRecord.objects.all()
     if institution_ids is not None:
-        institutions = institutions.filter(id__in=list(institution_ids))
-    institutions = list(institutions)
+        ids = institution_ids if isinstance(institution_ids, QuerySet) else list(institution_ids)
+        institutions = institutions.filter(id__in=ids)
+        records = records.filter(institution_id__in=ids)
+    rows = list(institutions.values_list("id", "jurisdiction_id", "risk_tier", "risk_reasons"))
     policies = {p.jurisdiction_id: p for p in RiskPolicy.objects.all()}
     default_policy = RiskPolicy()
     oldest = months_before(
@@ -127,26 +141,24 @@ def institution_risk_refresh(
         ),
     )
     by_institution = defaultdict(list)
-    records = SupervisionRecord.objects.filter(date__gte=oldest) | SupervisionRecord.objects.filter(
-        kind=Kind.ABNORMAL
+    records = records.filter(Q(date__gte=oldest) | Q(kind=Kind.ABNORMAL)).values_list(
+        "institution_id", "kind", "date", "valid", "score", "ended_on"
     )
-    if institution_ids is not None:
-        records = records.filter(institution_id__in=[i.id for i in institutions])
-    for rec in records.only("institution_id", "kind", "date", "valid", "score", "ended_on"):
-        by_institution[rec.institution_id].append(rec)
+    for institution_id, *fields in records.iterator(chunk_size=20000):
+        by_institution[institution_id].append(_Record(*fields))
 
     now = timezone.now()
     # Most institutions share a handful of outcomes: one UPDATE per distinct (tier, reasons) is
     # far cheaper at national scale than a per-row bulk_update.
     changed: dict[tuple[str, str], list[int]] = defaultdict(list)
     outcomes: dict[tuple[str, str], tuple[str, list[str]]] = {}
-    for inst in institutions:
-        policy = policies.get(inst.jurisdiction_id, default_policy)
-        tier, reasons = risk_assess(by_institution.get(inst.id, []), policy, today)
-        if tier != inst.risk_tier or reasons != inst.risk_reasons:
+    for pk, jurisdiction_id, current_tier, current_reasons in rows:
+        policy = policies.get(jurisdiction_id, default_policy)
+        tier, reasons = risk_assess(by_institution.get(pk, []), policy, today)
+        if tier != current_tier or reasons != current_reasons:
             group = (tier, "\n".join(reasons))
             outcomes[group] = (tier, reasons)
-            changed[group].append(inst.id)
+            changed[group].append(pk)
     with transaction.atomic():
         for group, ids in changed.items():
             tier, reasons = outcomes[group]

@@ -80,7 +80,7 @@ def _freeze_pools(task: InspectionTask) -> tuple[dict, dict]:
     institutions = Institution.objects.practising().filter(
         sector=task.sector, jurisdiction_id__in=jurisdiction_ids
     )
-    institution_risk_refresh(institution_ids=list(institutions.values_list("id", flat=True)))
+    institution_risk_refresh(institution_ids=institutions.values("id"))
     rows = institutions.order_by("credit_code").values_list(
         "id", "credit_code", "name", "risk_tier", "jurisdiction__code"
     )
