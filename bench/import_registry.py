@@ -1,0 +1,499 @@
+#!/usr/bin/env python
+"""Benchmark of the registry import at national scale (docs/performance.md).
+
+Generates N institutions and 20·N practitioners with valid codes (SPEC §7) as CSV and xlsx, imports
+them through `registry_import_file` — the code path of `manage.py import_registry` and the admin —
+and prints rows/s, wall time and peak memory per import, plus the floor: PostgreSQL `COPY` of the
+same rows into the same tables.
+
+    python bench/import_registry.py [--institutions N] [--formats csv,xlsx] [--database-url URL]
+
+Each import runs in a fresh subprocess (`--child KIND FILE`) so that its peak resident memory
+(`ru_maxrss`) is its own. The script works in a scratch PostgreSQL database that it DROPS and
+re-creates (default `shuangsuiji_bench`; `--database-url` or `BENCH_DATABASE_URL` override it). It
+deliberately ignores DATABASE_URL, which points at the development database.
+
+This prints numbers; it is not a test. It stops only when an import fails or creates the wrong
+number of rows, since its numbers would then mean nothing.
+"""
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench"
+DEFAULT_OUT = REPO / "bench" / "out"
+NATIONAL_INSTITUTIONS = 40_000
+PRACTITIONERS_PER_INSTITUTION = 20
+DIVISION = "500103"  # 渝中区
+# The requirement's targets at national scale.
+TARGET_ROWS_PER_S = {"csv": 5_000, "xlsx": 2_000}
+TARGET_PEAK_MIB = 1024
+
+INSTITUTION_HEADER = [
+    "统一社会信用代码",
+    "机构名称",
+    "行业",
+    "辖区代码",
+    "执业许可证号",
+    "负责人",
+    "地址",
+    "状态",
+    "成立日期",
+    "规模",
+]
+PRACTITIONER_HEADER = ["执业证号", "姓名", "统一社会信用代码", "身份证号", "状态", "联系电话"]
+
+
+# -- Django ---------------------------------------------------------------------------------------
+def setup_django(database_url: str) -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    # Measure as in production: with DEBUG on, Django keeps the SQL of the last 9,000 queries,
+    # which for bulk inserts of 2,000 rows is hundreds of MiB (+310 MiB at national scale).
+    os.environ.setdefault("DJANGO_DEBUG", "False")
+    import django
+
+    django.setup()
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(database_url)
+    name = params.get("dbname", "")
+    if "bench" not in name:
+        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare_database() -> None:
+    from django.core.management import call_command
+
+    from registry.models import Jurisdiction
+
+    # Only the registry and what it depends on: the benchmark needs nothing else.
+    call_command("migrate", "registry", verbosity=0)
+    Jurisdiction.objects.get_or_create(
+        code=DIVISION, defaults={"name": "渝中区", "level": Jurisdiction.Level.COUNTY}
+    )
+
+
+def registry_tables() -> list[str]:
+    from registry.models import Institution, Practitioner
+
+    models = [Practitioner, Institution]
+    return [m._meta.db_table for m in models] + [m.history.model._meta.db_table for m in models]
+
+
+def truncate_registry() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # CASCADE: conflicts and supervision records point at these; in the scratch db they are empty.
+        cursor.execute(f"TRUNCATE {', '.join(registry_tables())} RESTART IDENTITY CASCADE")
+        cursor.execute(f"ANALYZE {', '.join(registry_tables())}")
+
+
+def table_counts() -> dict[str, int]:
+    from django.db import connection
+
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in registry_tables():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+# -- data -----------------------------------------------------------------------------------------
+def credit_code(serial: int) -> str:
+    from registry.validators import credit_code_check_char
+
+    body = f"31{DIVISION}{serial:09d}"  # 31: law firm (SPEC §7)
+    return body + credit_code_check_char(body)
+
+
+def id_number(serial: int) -> str:
+    from registry.validators import id_number_check_char
+
+    birth = dt.date(1960, 1, 1) + dt.timedelta(days=serial % 14_600)
+    body = f"{DIVISION}{birth:%Y%m%d}{serial % 1000:03d}"
+    return body + id_number_check_char(body)
+
+
+def institution_rows(n: int) -> Iterator[list]:
+    for i in range(1, n + 1):
+        founded = dt.date(1995, 1, 1) + dt.timedelta(days=i % 10_000)
+        yield [
+            credit_code(i),
+            f"重庆测试{i}律师事务所",
+            "律师",
+            DIVISION,
+            f"31500{i:010d}",
+            f"负责人{i}",
+            f"重庆市渝中区测试路{i}号",
+            "执业",
+            founded,
+            PRACTITIONERS_PER_INSTITUTION,
+        ]
+
+
+def practitioner_rows(n: int) -> Iterator[list]:
+    for i in range(n):
+        serial = i * PRACTITIONERS_PER_INSTITUTION
+        code = credit_code(i + 1)
+        for j in range(PRACTITIONERS_PER_INSTITUTION):
+            p = serial + j + 1
+            yield [f"150012{p:011d}", f"律师{p}", code, id_number(p), "执业", f"139{p:08d}"]
+
+
+def write_csv(path: Path, header: list[str], rows: Iterator[list]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([v.isoformat() if isinstance(v, dt.date) else v for v in row])
+
+
+def write_xlsx(path: Path, header: list[str], rows: Iterator[list]) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)  # dates stay date cells, as in the bureau's spreadsheets
+    workbook.save(path)
+
+
+def generate(
+    out: Path, n: int, formats: list[str], regenerate: bool
+) -> dict[tuple[str, str], Path]:
+    """The files, written unless already there (the data is a pure function of N)."""
+    out.mkdir(parents=True, exist_ok=True)
+    writers = {"csv": write_csv, "xlsx": write_xlsx}
+    files = {}
+    for fmt in formats:
+        for kind, header, rows in (
+            ("institutions", INSTITUTION_HEADER, institution_rows),
+            ("practitioners", PRACTITIONER_HEADER, practitioner_rows),
+        ):
+            path = out / f"{kind}-{n}.{fmt}"
+            files[kind, fmt] = path
+            if path.exists() and not regenerate:
+                print(f"  reusing {path}", flush=True)
+                continue
+            started = time.perf_counter()
+            writers[fmt](path, header, rows(n))
+            print(
+                f"  wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path} "
+                f"({path.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+    return files
+
+
+# -- one import in a fresh process ----------------------------------------------------------------
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds used so far by a PostgreSQL backend process, when it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def child(kind: str, path: str) -> None:
+    """Runs in the subprocess: one import, then a JSON line with the result on stdout."""
+    setup_django(os.environ["DATABASE_URL"])
+    from django.db import connection
+
+    from registry.imports import registry_import_file
+
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    db_before = backend_cpu(backend)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = registry_import_file(kind=kind, path=path)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    db_after = backend_cpu(backend)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(
+        json.dumps(
+            {
+                "rows": result.rows,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "errors": [str(e) for e in result.errors[:5]],
+                "error_count": len(result.errors),
+                "seconds": seconds,
+                "cpu": cpu,  # this process only; PostgreSQL works in its own
+                "db_cpu": None if db_before is None else db_after - db_before,
+                "baseline_mib": before.ru_maxrss / 1024,  # KiB on Linux
+                "peak_mib": after.ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def run_child(database_url: str, kind: str, path: Path) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"import of {path} failed:\n{done.stderr}")
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    if outcome["error_count"]:
+        sys.exit(f"import of {path} reported {outcome['error_count']} errors: {outcome['errors']}")
+    outcome["wall"] = wall
+    outcome["rows_per_s"] = outcome["rows"] / outcome["seconds"]
+    return outcome
+
+
+# -- the floor: COPY ------------------------------------------------------------------------------
+def copy_floor(database_url: str, files: dict[tuple[str, str], Path]) -> dict[str, dict]:
+    """COPY the rows of the CSV files into the same tables, in one transaction; per kind the
+    seconds and the PostgreSQL backend's CPU seconds."""
+    import psycopg
+
+    from registry.models import Institution, Jurisdiction, Practitioner, Sector
+
+    sector_id = Sector.objects.get(name="律师").id
+    jurisdiction_id = Jurisdiction.objects.get(code=DIVISION).id
+    truncate_registry()
+    floor = {}
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
+        backend = conn.info.backend_pid
+        mark = _mark(backend)
+        columns = (
+            "credit_code, name, sector_id, jurisdiction_id, licence_number, person_in_charge, "
+            "address, status, founded_on, size, risk_tier, risk_reasons"
+        )
+        with (
+            files["institutions", "csv"].open(encoding="utf-8-sig", newline="") as f,
+            cur.copy(f"COPY {Institution._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            reader = csv.reader(f)
+            next(reader)
+            for code, name, _s, _j, licence, person, address, _st, founded, size in reader:
+                copy.write_row(
+                    (code, name, sector_id, jurisdiction_id, licence, person, address)
+                    + ("practising", founded, size, "normal", "[]")
+                )
+        floor["institutions"] = _elapsed(mark, backend)
+
+        mark = _mark(backend)
+        cur.execute(f"SELECT credit_code, id FROM {Institution._meta.db_table}")
+        institution_ids = dict(cur.fetchall())
+        columns = "certificate_number, name, institution_id, id_number, status, phone"
+        with (
+            files["practitioners", "csv"].open(encoding="utf-8-sig", newline="") as f,
+            cur.copy(f"COPY {Practitioner._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            reader = csv.reader(f)
+            next(reader)
+            for cert, name, code, id_no, _st, phone in reader:
+                copy.write_row((cert, name, institution_ids[code], id_no, "practising", phone))
+        conn.commit()
+        floor["practitioners"] = _elapsed(mark, backend)
+    return floor
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _mark(backend: int) -> tuple[float, float, float | None]:
+    return time.perf_counter(), _cpu(), backend_cpu(backend)
+
+
+def _elapsed(mark: tuple[float, float, float | None], backend: int) -> dict:
+    started, cpu, db_cpu = mark
+    db_now = backend_cpu(backend)
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": _cpu() - cpu,
+        "db_cpu": None if db_cpu is None else db_now - db_cpu,
+    }
+
+
+# -- driver ---------------------------------------------------------------------------------------
+def bench_format(database_url, fmt, files, n) -> dict[str, dict]:
+    truncate_registry()
+    results = {}
+    for kind in ("institutions", "practitioners"):
+        outcome = run_child(database_url, kind, files[kind, fmt])
+        expected = n if kind == "institutions" else n * PRACTITIONERS_PER_INSTITUTION
+        if outcome["created"] != expected:
+            sys.exit(f"{fmt} {kind}: created {outcome['created']:,} rows, expected {expected:,}")
+        results[kind] = outcome
+        print(f"  {fmt} {kind}: {_line(outcome)}", flush=True)
+    return results
+
+
+def bench_reimport(database_url, files) -> dict[str, dict]:
+    before = table_counts()
+    results = {}
+    for kind in ("institutions", "practitioners"):
+        outcome = run_child(database_url, kind, files[kind, "csv"])
+        results[kind] = outcome
+        print(f"  csv re-import {kind}: {_line(outcome)}", flush=True)
+    after = table_counts()
+    results["writes"] = {t: after[t] - before[t] for t in after}
+    return results
+
+
+def _line(o: dict) -> str:
+    return (
+        f"{o['rows']:,} rows in {o['seconds']:.1f} s (cpu {o['cpu']:.1f} s) = "
+        f"{o['rows_per_s']:,.0f} rows/s, peak {o['peak_mib']:.0f} MiB "
+        f"(created {o['created']:,}, updated {o['updated']:,}, unchanged {o['unchanged']:,})"
+    )
+
+
+def _table_rows(n, results, reimport, floor) -> list[tuple]:
+    """(label, rows, seconds, import cpu s, PostgreSQL cpu s, peak MiB, time ÷ COPY time)."""
+    counts = {"institutions": n, "practitioners": n * PRACTITIONERS_PER_INSTITUTION}
+    copy_total = sum(f["seconds"] for f in floor.values()) if floor else None
+    runs = list(results.items()) + ([("csv re-import", reimport)] if reimport else [])
+    lines = []
+    for label, per_kind in runs:
+        for kind in counts:
+            o = per_kind[kind]
+            ratio = o["seconds"] / floor[kind]["seconds"] if floor else None
+            lines.append(
+                (f"{label} {kind}", o["rows"], o["seconds"], o["cpu"], o["db_cpu"])
+                + (o["peak_mib"], ratio)
+            )
+        runs_of = [per_kind[k] for k in counts]
+        secs = sum(o["seconds"] for o in runs_of)
+        cpu = sum(o["cpu"] for o in runs_of)
+        db_cpu = (
+            None if None in [o["db_cpu"] for o in runs_of] else sum(o["db_cpu"] for o in runs_of)
+        )
+        peak = max(o["peak_mib"] for o in runs_of)
+        ratio = secs / copy_total if floor else None
+        lines.append((f"{label} total", sum(counts.values()), secs, cpu, db_cpu, peak, ratio))
+    if floor:
+        for kind, f in floor.items():
+            lines.append(
+                (f"COPY {kind}", counts[kind], f["seconds"], f["cpu"], f["db_cpu"], None, 1.0)
+            )
+        cpu = sum(f["cpu"] for f in floor.values())
+        db_cpus = [f["db_cpu"] for f in floor.values()]
+        db_cpu = None if None in db_cpus else sum(db_cpus)
+        lines.append(("COPY total", sum(counts.values()), copy_total, cpu, db_cpu, None, 1.0))
+    return lines
+
+
+def report(n, results, reimport, floor) -> None:
+    def cell(value, spec, width):
+        return f"{'' if value is None else format(value, spec):>{width}}"
+
+    print()
+    print(
+        f"Registry import — {n:,} institutions, {n * PRACTITIONERS_PER_INSTITUTION:,} "
+        f"practitioners; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'run':<30}{'rows':>10}{'seconds':>9}{'rows/s':>9}{'cpu s':>8}{'pg cpu s':>9}"
+        f"{'rows/cpu-s':>11}{'peak MiB':>10}{'× COPY':>8}"
+    )
+    for label, count, secs, cpu, db_cpu, peak, ratio in _table_rows(n, results, reimport, floor):
+        per_cpu = None if db_cpu is None or cpu + db_cpu <= 0 else count / (cpu + db_cpu)
+        print(
+            f"{label:<30}{count:>10,}{secs:>9.1f}{count / secs:>9,.0f}{cell(cpu, '.1f', 8)}"
+            f"{cell(db_cpu, '.1f', 9)}{cell(per_cpu, ',.0f', 11)}{cell(peak, '.0f', 10)}"
+            f"{cell(ratio, '.1f', 8)}"
+        )
+    print(
+        "cpu s: the import process; pg cpu s: its PostgreSQL backend; rows/cpu-s: rows ÷ both, "
+        "an upper bound for rows/s on an otherwise idle machine (disk waits not included)"
+    )
+    if reimport:
+        written = {t: c for t, c in reimport["writes"].items() if c}
+        print(f"re-import wrote rows: {written or 'none'}")
+    print()
+    total_rows = n * (1 + PRACTITIONERS_PER_INSTITUTION)
+    for fmt, per_kind in results.items():
+        secs = per_kind["institutions"]["seconds"] + per_kind["practitioners"]["seconds"]
+        rate = total_rows / secs
+        peak = max(per_kind[k]["peak_mib"] for k in ("institutions", "practitioners"))
+        verdict = "met" if rate >= TARGET_ROWS_PER_S[fmt] and peak <= TARGET_PEAK_MIB else "MISSED"
+        scale = "" if n >= NATIONAL_INSTITUTIONS else " (below national scale: indicative only)"
+        print(
+            f"target {fmt}: ≥ {TARGET_ROWS_PER_S[fmt]:,} rows/s and ≤ {TARGET_PEAK_MIB} MiB — "
+            f"{rate:,.0f} rows/s, {peak:.0f} MiB: {verdict}{scale}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--institutions", type=int, default=NATIONAL_INSTITUTIONS)
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="scratch database, dropped and re-created (its name must contain 'bench')",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the files go")
+    parser.add_argument("--regenerate", action="store_true", help="rewrite existing files")
+    parser.add_argument("--no-copy", action="store_true", help="skip the COPY floor")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = set(formats) - set(TARGET_ROWS_PER_S)
+    if unknown:
+        parser.error(f"unknown formats: {', '.join(sorted(unknown))}")
+    n = args.institutions
+    print(f"database {args.database_url} (dropped and re-created)", flush=True)
+    recreate_database(args.database_url)
+    setup_django(args.database_url)
+    prepare_database()
+    print(f"generating {n:,} institutions and {n * PRACTITIONERS_PER_INSTITUTION:,} practitioners")
+    files = generate(args.out, n, sorted(set(formats) | {"csv"}), args.regenerate)
+
+    results, reimport = {}, None
+    for fmt in formats:
+        results[fmt] = bench_format(args.database_url, fmt, files, n)
+        if fmt == "csv":
+            reimport = bench_reimport(args.database_url, files)
+    floor = None if args.no_copy else copy_floor(args.database_url, files)
+    if floor:
+        for kind, f in floor.items():
+            print(f"  COPY {kind}: {f['seconds']:.1f} s", flush=True)
+    report(n, results, reimport, floor)
+
+
+if __name__ == "__main__":
+    main()
