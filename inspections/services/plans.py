@@ -230,15 +230,14 @@ def plan_revision_open(
 
 
 @transaction.atomic
-def plan_revision_publish(
-    *, revision: PlanRevision, user, on: dt.date | None = None
-) -> PlanRevision:
+def plan_revision_publish(*, revision: PlanRevision, user) -> PlanRevision:
     """Publish the revision with the plan as it now stands. Refused once fewer than 10 working days
     remain before the affected inspection; published after the 5-day limit it is shown as late."""
     revision = PlanRevision.objects.select_for_update().select_related("plan").get(pk=revision.pk)
     if revision.published_at:
         raise ServiceError(_("该修订已发布。"))
-    on = on or timezone.localdate()
+    now = timezone.now()
+    on = timezone.localdate(now)
     schedule = revision_schedule(
         changed_on=revision.changed_on, affected_starts_on=revision.affected_starts_on
     )
@@ -251,7 +250,7 @@ def plan_revision_publish(
     if check.errors:
         raise ServiceError("\n".join(check.errors))
     revision.snapshot = plan_snapshot(revision.plan)
-    revision.published_at = timezone.now()
+    revision.published_at = now
     revision.published_by = user
     revision.save()
     return revision

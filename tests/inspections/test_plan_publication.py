@@ -43,7 +43,7 @@ def test_open_revision_edits_appear_only_once_published(client, staff_user):
     assert not shows(page, dt.date(2026, 10, 26))
 
     with clock(dt.date(2026, 9, 2)):
-        plan_revision_publish(revision=revision, user=staff_user, on=dt.date(2026, 9, 2))
+        plan_revision_publish(revision=revision, user=staff_user)
     page = client.get(url).content.decode()
     assert shows(page, dt.date(2026, 10, 26))
     assert "国庆假期调整" in page

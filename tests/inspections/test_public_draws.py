@@ -39,6 +39,7 @@ from tests.factories import (
     make_id_number,
     sector,
 )
+from tests.inspections.conftest import clock
 from tools import verify_draw as algorithm
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,8 @@ def world(staff_user, leader_user):
         affected_starts_on=dt.date(YEAR, 9, 1),
         user=staff_user,
     )
-    plan_revision_publish(revision=revision, user=staff_user, on=dt.date(YEAR, 6, 3))
+    with clock(dt.date(YEAR, 6, 3)):
+        plan_revision_publish(revision=revision, user=staff_user)
     draft = make_plan(staff_user, year=YEAR + 1, title="2027 年度计划（草稿）", publish=False)
 
     task = approved_task(plan, 1, staff_user, leader_user)
