@@ -184,7 +184,7 @@ def generate(n_institutions: int, n_inspectors: int, n_conflicts: int) -> dict:
             ["institution_id", "kind", "date", "valid", "score", "reference", "description"],
             (r + ("", "") for r in records),
         )
-    with timed("risk tiers (institution_risk_refresh, all institutions)"):
+    with timed("risk tiers (institution_risk_refresh, all institutions: the nightly run)"):
         institution_risk_refresh()
 
     with timed(f"COPY {n_inspectors:,} inspectors and their sectors"):
@@ -260,9 +260,18 @@ def plan_and_users(data: dict) -> dict:
 
 def reused_context() -> dict:
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
 
     from inspections.models import PlanRound
+    from registry.models import RiskRefresh
+    from registry.services import institution_risk_refresh
 
+    call_command("migrate", verbosity=0)
+    if not RiskRefresh.objects.filter(day=timezone.localdate()).exists():
+        # The steady state of a working day: the nightly refresh has run (02:30).
+        with timed("risk tiers (institution_risk_refresh: today's nightly run)"):
+            institution_risk_refresh()
     User = get_user_model()
     return {
         "staff": User.objects.get(username="bench-staff"),
@@ -286,7 +295,7 @@ def instrumented(parts: dict):
     from inspections.services import draws
 
     originals = {
-        "institution_risk_refresh": draws.institution_risk_refresh,
+        "institution_risk_current": draws.institution_risk_current,
         "_freeze_pools": draws._freeze_pools,
         "_write_rows": draws._write_rows,
         "compute_draw": draws.algorithm.compute_draw,
@@ -299,14 +308,14 @@ def instrumented(parts: dict):
 
         return wrapper
 
-    draws.institution_risk_refresh = wrap("risk refresh", originals["institution_risk_refresh"])
+    draws.institution_risk_current = wrap("risk refresh", originals["institution_risk_current"])
     draws._freeze_pools = wrap("freeze pools", originals["_freeze_pools"])
     draws._write_rows = wrap("write rows", originals["_write_rows"])
     draws.algorithm.compute_draw = wrap("compute_draw", originals["compute_draw"])
     try:
         yield
     finally:
-        draws.institution_risk_refresh = originals["institution_risk_refresh"]
+        draws.institution_risk_current = originals["institution_risk_current"]
         draws._freeze_pools = originals["_freeze_pools"]
         draws._write_rows = originals["_write_rows"]
         draws.algorithm.compute_draw = originals["compute_draw"]

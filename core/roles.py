@@ -37,6 +37,7 @@ REGISTRY_MODELS = [
 CALENDAR_MODELS = ["calendarday", "calendaryear"]
 PLAN_MODELS = ["annualplan", "plansection", "planround", "planrevision", "inspectiontask"]
 DRAW_MODELS = ["draw", "drawselection", "teammember"]
+LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
 HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
 BEAT_MODELS = [
     "periodictask",
@@ -45,7 +46,7 @@ BEAT_MODELS = [
     "clockedschedule",
     "solarschedule",
 ]
-EVERYTHING = REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS + DRAW_MODELS
+EVERYTHING = REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS + DRAW_MODELS + LOG_MODELS
 
 
 def _perms(actions: list[str], models: list[str]) -> list[str]:
@@ -62,7 +63,7 @@ def role_permissions() -> dict[str, list[str]]:
         + _perms(["view"], EVERYTHING + HISTORY_MODELS + ["logentry", "sector"]),
         # The office keeps the registries; records are never deleted, only their status changes.
         # It also makes the plans and tasks and announces and executes draws (never deletes them).
-        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS + DRAW_MODELS)
+        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS + DRAW_MODELS + LOG_MODELS)
         + _perms(["view", "add", "change"], editable + PLAN_MODELS)
         + ["add_draw", "view_personal_data"],
         # The leader in charge approves tasks (N10(1)) and re-draws; reads the rest.

@@ -396,6 +396,26 @@ class RiskPolicy(models.Model):
         return str(self.jurisdiction)
 
 
+class RiskRefresh(models.Model):
+    """A recomputation of every institution's risk tier as of `day` (nightly, or on demand).
+    Every write of a supervision record, a risk policy or an import refreshes what it touched, so
+    after today's run the stored tiers are current and a draw can take them as they are (Y3.2)."""
+
+    day = models.DateField(_("计算日期"), db_index=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"))
+    assessed = models.PositiveIntegerField(_("评估机构数"))
+    changed = models.PositiveIntegerField(_("等级变化机构数"))
+
+    class Meta:
+        verbose_name = _("风险等级重算记录")
+        verbose_name_plural = _("风险等级重算记录")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.day}（{self.assessed}）"
+
+
 class InspectorQuerySet(models.QuerySet):
     def eligible_on(self, day: dt.date, sector: "Sector"):
         """Y3.3: active bureau staff with an enforcement certificate valid that day, qualified for

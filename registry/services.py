@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.models import Institution, RiskPolicy, RiskTier, SupervisionRecord
+from registry.models import Institution, RiskPolicy, RiskRefresh, RiskTier, SupervisionRecord
 
 Kind = SupervisionRecord.Kind
 
@@ -122,8 +122,10 @@ def institution_risk_refresh(
 ) -> int:
     """Recompute and store the risk tier and its reasons; returns how many institutions changed.
     Two reads for any number of institutions (`institution_ids` may be a queryset of ids, used as
-    a subquery), plus one UPDATE per distinct outcome."""
+    a subquery), plus one UPDATE per distinct outcome. A run over every institution is logged as
+    a RiskRefresh of `today`."""
     today = today or timezone.localdate()
+    started_at = timezone.now()
     institutions = Institution.objects.all()
     records = SupervisionRecord.objects.all()
     if institution_ids is not None:
@@ -159,6 +161,7 @@ def institution_risk_refresh(
             group = (tier, "\n".join(reasons))
             outcomes[group] = (tier, reasons)
             changed[group].append(pk)
+    count = sum(len(ids) for ids in changed.values())
     with transaction.atomic():
         for group, ids in changed.items():
             tier, reasons = outcomes[group]
@@ -166,4 +169,23 @@ def institution_risk_refresh(
                 Institution.objects.filter(id__in=ids[start : start + 5000]).update(
                     risk_tier=tier, risk_reasons=reasons, risk_updated_at=now
                 )
-    return sum(len(ids) for ids in changed.values())
+        if institution_ids is None:
+            RiskRefresh.objects.create(
+                day=today,
+                started_at=started_at,
+                finished_at=timezone.now(),
+                assessed=len(rows),
+                changed=count,
+            )
+    return count
+
+
+def institution_risk_current(*, institution_ids: QuerySet, today: dt.date | None = None) -> int:
+    """Make the stored tiers of these institutions current as of `today` before they are used
+    (a draw's strata, N8). Nothing to do once today's full refresh has run: since then every
+    write of a record, a policy or an import has refreshed what it touched. Otherwise (the
+    nightly run has not happened yet today) they are refreshed now."""
+    today = today or timezone.localdate()
+    if RiskRefresh.objects.filter(day=today).exists():
+        return 0
+    return institution_risk_refresh(institution_ids=institution_ids, today=today)

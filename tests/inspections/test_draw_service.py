@@ -191,6 +191,52 @@ class TestAnnounce:
             assert set(team["excluded_for_conflict"]) == certificates
             assert not {m["certificate"] for m in team["members"]} & certificates
 
+    @pytest.mark.postgres
+    def test_postgresql_groups_the_conflicts_exactly_as_the_portable_path(self, yuzhong):
+        """On PostgreSQL the conflicts are grouped by the database (national scale, see
+        docs/performance.md); SQLite (the quick start) takes the portable path. Same entries."""
+        import random
+
+        from inspections.services import draws
+
+        rng = random.Random(7)
+        firms = InstitutionFactory.create_batch(30, jurisdiction=yuzhong)
+        people = InspectorFactory.create_batch(12, jurisdiction=yuzhong)
+        lawyers = [PractitionerFactory(institution=rng.choice(firms)) for _ in range(10)]
+        pairs = set()
+        for _ in range(80):
+            inspector, firm = rng.choice(people), rng.choice(firms)
+            lawyer = rng.choice(lawyers + [None] * 10)
+            # One conflict per inspector and institution, or per inspector and practitioner.
+            pair = (inspector.pk, "p", lawyer.pk) if lawyer else (inspector.pk, "i", firm.pk)
+            if pair in pairs:
+                continue
+            pairs.add(pair)
+            valid_from, valid_to = rng.choice(
+                [
+                    (None, None),
+                    (START, START),
+                    (START + dt.timedelta(days=1), None),
+                    (None, START - dt.timedelta(days=1)),
+                    (START - dt.timedelta(days=9), None),
+                ]
+            )
+            ConflictFactory(
+                inspector=inspector,
+                institution=firm,
+                practitioner=lawyer,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
+        # Pools in a shuffled order, and leaving some out: indices are positions in the pools.
+        target_ids = rng.sample([f.pk for f in firms], 25)
+        inspector_ids = rng.sample([p.pk for p in people], 10)
+        with transaction.atomic():
+            in_sql = draws._conflicts_in_force_sql(target_ids, inspector_ids, START)
+        portable = draws._conflicts_in_force(target_ids, inspector_ids, START)
+        assert in_sql == portable
+        assert len(portable) > 5
+
     def test_risk_tiers_are_refreshed_into_the_strata(self, task, staff_user, institutions):
         SupervisionRecord.objects.create(
             institution=institutions[0], kind=SupervisionRecord.Kind.PENALTY, date=START

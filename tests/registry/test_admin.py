@@ -182,6 +182,101 @@ class TestRiskTier:
         assert 'name="risk_tier"' not in html
 
 
+class TestRiskTierFollowsEveryWrite:
+    """Every admin write of a supervision record or a policy refreshes the tiers it touches, so
+    after the nightly refresh the stored tiers stay current for the draws (Y3.2, N8)."""
+
+    def add_record(self, admin, institution, kind=Kind.PENALTY):
+        response = admin.post(
+            reverse("admin:registry_supervisionrecord_add"),
+            {
+                "institution": institution.pk,
+                "kind": kind,
+                "date": timezone.localdate(),
+                "valid": "on",
+                "reference": "渝中司罚〔2026〕9号",
+            },
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        return SupervisionRecord.objects.get(reference="渝中司罚〔2026〕9号")
+
+    def tier(self, institution):
+        institution.refresh_from_db()
+        return institution.risk_tier
+
+    def test_adding_moving_and_deleting_a_record(self, admin):
+        first, second = InstitutionFactory(), InstitutionFactory()
+        institution_risk_refresh()
+        record = self.add_record(admin, first)
+        assert self.tier(first) == "key"
+
+        # Moved to another institution: both change.
+        response = admin.post(
+            reverse("admin:registry_supervisionrecord_change", args=[record.pk]),
+            {
+                "institution": second.pk,
+                "kind": Kind.PENALTY,
+                "date": record.date,
+                "valid": "on",
+                "reference": record.reference,
+            },
+        )
+        assert response.status_code == 302
+        assert (self.tier(first), self.tier(second)) == ("normal", "key")
+
+        response = admin.post(
+            reverse("admin:registry_supervisionrecord_delete", args=[record.pk]), {"post": "yes"}
+        )
+        assert response.status_code == 302
+        assert self.tier(second) == "normal"
+
+    def test_deleting_records_in_bulk(self, admin):
+        firm = InstitutionFactory()
+        self.add_record(admin, firm)
+        assert self.tier(firm) == "key"
+        response = admin.post(
+            changelist("supervisionrecord"),
+            {
+                "action": "delete_selected",
+                "post": "yes",
+                "_selected_action": list(firm.supervision_records.values_list("pk", flat=True)),
+            },
+        )
+        assert response.status_code == 302
+        assert self.tier(firm) == "normal"
+
+    def test_a_policy_applies_at_once_and_when_removed(self, admin):
+        firm = InstitutionFactory()
+        SupervisionRecordFactory.create_batch(2, institution=firm, kind=Kind.COMPLAINT)
+        institution_risk_refresh()
+        assert self.tier(firm) == "key"
+        response = admin.post(
+            reverse("admin:registry_riskpolicy_add"),
+            {
+                "jurisdiction": firm.jurisdiction_id,
+                "lookback_months": 12,
+                "penalty_lookback_months": 36,
+                "key_valid_complaints": 3,
+                "key_satisfaction_below": 60,
+                "reduced_max_valid_complaints": 0,
+                "reduced_satisfaction_min": 90,
+                "reduced_requires_pro_bono": "on",
+            },
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert self.tier(firm) == "normal"
+        policy = RiskPolicy.objects.get(jurisdiction=firm.jurisdiction)
+        admin.post(reverse("admin:registry_riskpolicy_delete", args=[policy.pk]), {"post": "yes"})
+        assert self.tier(firm) == "key"
+
+    def test_the_nightly_refresh_is_logged_read_only(self, admin):
+        InstitutionFactory.create_batch(3)
+        institution_risk_refresh()
+        html = admin.get(changelist("riskrefresh")).content.decode()
+        assert str(timezone.localdate().year) in html
+        assert admin.get(reverse("admin:registry_riskrefresh_add")).status_code == 403
+
+
 class TestInspectorEligibility:
     """Y3.3: only bureau staff with a valid enforcement certificate can be drawn."""
 

@@ -9,8 +9,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from registry.models import Institution, RiskPolicy, RiskTier, SupervisionRecord
-from registry.services import institution_risk_refresh, months_before, risk_assess
+from registry.models import Institution, RiskPolicy, RiskRefresh, RiskTier, SupervisionRecord
+from registry.services import (
+    institution_risk_current,
+    institution_risk_refresh,
+    months_before,
+    risk_assess,
+)
 from tests.factories import (
     InstitutionFactory,
     JurisdictionFactory,
@@ -435,3 +440,40 @@ def test_changing_a_policy_in_the_admin_refreshes_its_institutions(staff_client)
     inst.refresh_from_db()
     assert inst.risk_tier == RiskTier.NORMAL
     assert "12 个月内有效投诉 2 件" in inst.risk_reasons
+
+
+@pytest.mark.django_db
+def test_a_refresh_of_every_institution_is_logged_and_a_partial_one_is_not():
+    first, _second = InstitutionFactory(), InstitutionFactory()
+    SupervisionRecordFactory(institution=first, kind=Kind.PENALTY, date=TODAY)
+    institution_risk_refresh(institution_ids=[first.pk], today=TODAY)
+    assert not RiskRefresh.objects.exists()
+    institution_risk_refresh(today=TODAY)
+    log = RiskRefresh.objects.get()
+    # The second firm gets its reasons; the first was refreshed already.
+    assert (log.day, log.assessed, log.changed) == (TODAY, 2, 1)
+    assert log.started_at <= log.finished_at
+
+
+@pytest.mark.django_db
+def test_current_tiers_are_taken_as_stored_after_todays_refresh_and_recomputed_before():
+    """A penalty ages out of its 36 months overnight (Y3.2): yesterday's refresh left the firm a
+    key target; before today's refresh has run, a draw's refresh recomputes it."""
+    firm = InstitutionFactory()
+    SupervisionRecordFactory(
+        institution=firm, kind=Kind.PENALTY, date=months_before(TODAY, 36) - dt.timedelta(days=1)
+    )
+    yesterday = TODAY - dt.timedelta(days=1)
+    institution_risk_refresh(today=yesterday)
+    firm.refresh_from_db()
+    assert firm.risk_tier == RiskTier.KEY
+
+    ids = Institution.objects.values("id")
+    assert institution_risk_current(institution_ids=ids, today=TODAY) == 1
+    firm.refresh_from_db()
+    assert firm.risk_tier == RiskTier.NORMAL
+
+    institution_risk_refresh(today=TODAY)  # today's nightly run
+    SupervisionRecordFactory(institution=firm, kind=Kind.PENALTY, date=TODAY, reference="x")
+    # Written behind the services' back: the stored tier stands until something refreshes it.
+    assert institution_risk_current(institution_ids=ids, today=TODAY) == 0
