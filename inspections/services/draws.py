@@ -149,7 +149,10 @@ def _conflicts_in_force(target_ids: list[int], inspector_ids: list[int], day) ->
         chunk_size=20000
     ):
         inspector = inspector_index[inspector_id]
-        for target in (target_index.get(institution_id), target_index.get(practitioner_institution_id)):
+        for target in (
+            target_index.get(institution_id),
+            target_index.get(practitioner_institution_id),
+        ):
             if target is not None:
                 conflicts.setdefault(target, set()).add(inspector)
     return [[t, sorted(xs)] for t, xs in sorted(conflicts.items())]
