@@ -201,6 +201,7 @@ class SourceForm(forms.Form):
     def clean_date(self):
         day = self.cleaned_data["date"]
         # A source whose value is already known when the draw is announced decides nothing.
+        # draw_announce refuses it too; checked here for a message beside the field.
         if day < timezone.localdate():
             raise forms.ValidationError(_("随机源须在公告之后产生，日期不能早于今天。"))
         return day
@@ -283,7 +284,8 @@ class ExecuteForm(forms.Form):
         data = super().clean()
         today = timezone.localdate()
         for number, source in enumerate(self.sources, start=1):
-            # A value typed before its source exists can only be made up.
+            # A value typed before its source exists can only be made up. draw_execute refuses
+            # it too; checked here for a message beside the field.
             if dt.date.fromisoformat(source["date"]) > today:
                 self.add_error(
                     f"source_{number}",

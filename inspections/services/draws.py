@@ -4,6 +4,7 @@ The computation itself lives in tools/verify_draw.py — the same file citizens 
 bureau's result is by construction what anyone recomputes from the published document.
 """
 
+import datetime as dt
 import math
 import secrets
 from decimal import Decimal
@@ -230,15 +231,34 @@ def _announcement(
     }
 
 
-def _clean_sources(sources: list[dict]) -> list[dict]:
+def _source_date(source: dict, number: int) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(source.get("date") or ""))
+    except ValueError:
+        raise ServiceError(
+            _("第 %(n)s 个随机源的日期须写成 YYYY-MM-DD。") % {"n": number}
+        ) from None
+
+
+def _clean_sources(sources: list[dict], today: dt.date) -> list[dict]:
+    """The sources as announced; none may be dated before the announcement: a value already
+    known when the pools are frozen decides nothing (RFC 3797 §3)."""
     if not sources:
         raise ServiceError(_("至少要公告一个未来的公开随机源。"))
-    cleaned = []
+    cleaned, names = [], set()
     for number, source in enumerate(sources, start=1):
         kind = source.get("kind", "other")
         name = (source.get("name") or "").strip()
         if not name or not source.get("date"):
             raise ServiceError(_("第 %(n)s 个随机源须写明名称和日期。") % {"n": number})
+        if _source_date(source, number) < today:
+            raise ServiceError(
+                _("第 %(n)s 个随机源（%(name)s）的日期 %(d)s 早于今天：随机源须在公告之后产生。")
+                % {"n": number, "name": name, "d": source["date"]}
+            )
+        if name in names:
+            raise ServiceError(_("同一随机源不能公告两次。"))
+        names.add(name)
         known = SOURCE_KINDS.get(kind)
         bits = known["bits"] if known else float(source.get("entropy_bits") or 0)
         cleaned.append(
@@ -271,13 +291,17 @@ def draw_announce(
     missing_rule: str = "",
     number: int = 1,
     redraw_of: Draw | None = None,
+    at: dt.datetime | None = None,
 ) -> Draw:
-    """Step 1: freeze and publish the pools and name the future randomness sources."""
+    """Step 1: freeze and publish the pools and name the future randomness sources. `at` is the
+    moment of the announcement (default: now) — the sources are checked against its day and it
+    is the announcement's time; only the demo data, which replays a past draw, passes it."""
+    at = at or timezone.now()
     task = InspectionTask.objects.select_for_update().get(pk=task.pk)
     _check_task(task)
     if redraw_of is None and task.draws.exists():
         raise ServiceError(_("该任务已经公告过抽取；重新抽取须说明理由并经另一人批准。"))
-    sources = _clean_sources(sources)
+    sources = _clean_sources(sources, timezone.localdate(at))
     pools, _ids = _freeze_pools(task)
     if not pools["targets"]["entries"]:
         raise ServiceError(_("检查对象名录中没有该行业的执业机构，无法抽取。"))
@@ -288,7 +312,7 @@ def draw_announce(
                 task=task,
                 number=number,
                 announcement=announcement,
-                announced_at=timezone.now(),
+                announced_at=at,
                 announced_by=user,
                 redraw_of=redraw_of,
             )
@@ -296,12 +320,18 @@ def draw_announce(
         raise ServiceError(_("该任务已有一次有效的抽取。")) from exc
 
 
-def _clean_values(draw: Draw, values: list) -> list[list[int]]:
+def _clean_values(draw: Draw, values: list, today: dt.date) -> list[list[int]]:
     sources = draw.announcement["sources"]
     if len(values) != len(sources):
         raise ServiceError(_("须按公告顺序填写全部 %(n)s 个随机源的取值。") % {"n": len(sources)})
     cleaned = []
     for number, (source, raw) in enumerate(zip(sources, values, strict=True), start=1):
+        # A value entered before its source exists can only be made up.
+        if _source_date(source, number) > today:
+            raise ServiceError(
+                _("第 %(n)s 个随机源（%(name)s）的日期为 %(d)s，尚未产生，今天不能执行抽取。")
+                % {"n": number, "name": source["name"], "d": source["date"]}
+            )
         numbers = _source_numbers(raw)
         if not numbers:
             raise ServiceError(
@@ -348,13 +378,17 @@ def draw_inputs(draw: Draw, values: list[list[int]] | None = None) -> dict:
 
 
 @transaction.atomic
-def draw_execute(*, draw: Draw, values: list, user) -> Draw:
+def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = None) -> Draw:
     """Step 2: compute and store the result from the published source values. The row lock and
-    the status make two simultaneous requests produce exactly one draw."""
+    the status make two simultaneous requests produce exactly one draw. `at`: as in
+    draw_announce."""
+    at = at or timezone.now()
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
     if draw.status != Draw.Status.ANNOUNCED or draw.superseded_at:
         raise ServiceError(_("该抽取已经执行或已被取代，不能再次执行。"))
-    values = _clean_values(draw, values)
+    if at < draw.announced_at:
+        raise ServiceError(_("执行时间不能早于公告时间。"))
+    values = _clean_values(draw, values, timezone.localdate(at))
     try:
         result = algorithm.compute_draw(draw_inputs(draw, values))
     except algorithm.InfeasibleDraw as exc:
@@ -366,7 +400,7 @@ def draw_execute(*, draw: Draw, values: list, user) -> Draw:
     except algorithm.DrawError as exc:
         raise ServiceError(str(exc)) from exc
     draw.source_values, draw.result = values, result
-    draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, timezone.now(), user
+    draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, at, user
     # Only what changed: the announcement (megabytes at national scale) is not sent again.
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
     _write_rows(draw, result)

@@ -32,12 +32,17 @@ SOURCES = [
     {"name": "上证综合指数 2026-03-31 收盘", "kind": "index", "date": "2026-03-31"},
 ]
 VALUES = ["3 9 14 22 27 31 8", "325671"]
+# The day the draws of the tests are announced and executed: SOURCES are dated that day, which
+# both rules allow — no source dated before the announcement, none after the execution.
+DRAW_DAY = dt.date(2026, 3, 31)
 
 
 @contextlib.contextmanager
 def clock(day: dt.date, hour: int = 10):
     """Run the services on `day` (Asia/Shanghai): timezone.now() and localdate() both follow."""
     moment = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
+    # In UTC, as timezone.now() gives it.
+    moment = moment.astimezone(dt.UTC)
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield moment
 
@@ -69,6 +74,13 @@ def task_approve(*, plan_round: PlanRound, applicant, leader, **changes):
     task.save()
     task_submit(task=task, user=applicant)
     return task_decide(task=task, user=leader, approve=True, note="同意")
+
+
+@pytest.fixture
+def on_draw_day():
+    """Run the test on DRAW_DAY (modules that draw use it for every test)."""
+    with clock(DRAW_DAY):
+        yield
 
 
 @pytest.fixture

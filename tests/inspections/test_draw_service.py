@@ -35,10 +35,10 @@ from tests.factories import (
     UserFactory,
     sector,
 )
-from tests.inspections.conftest import SOURCES, VALUES, task_approve
+from tests.inspections.conftest import SOURCES, VALUES, clock, task_approve
 from tools import verify_draw as algorithm
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_draw_day")]
 
 VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_draw.py"
 NUMBERS = [[3, 9, 14, 22, 27, 31, 8], [325671]]
@@ -280,6 +280,26 @@ class TestAnnounce:
             draw_announce(task=task, sources=[], user=staff_user)
         with pytest.raises(ServiceError, match="第 2 个随机源须写明名称和日期"):
             draw_announce(task=task, sources=[SOURCES[0], {"name": "指数"}], user=staff_user)
+
+    def test_sources_are_future_dated_well_formed_and_distinct(self, task, staff_user):
+        """RFC 3797 §3: a value known when the pools are frozen decides nothing."""
+        known = {**SOURCES[1], "date": "2026-03-30"}  # the day before DRAW_DAY
+        with pytest.raises(ServiceError, match="第 2 个随机源（上证综合指数.*2026-03-30 早于今天"):
+            draw_announce(task=task, sources=[SOURCES[0], known], user=staff_user)
+        with pytest.raises(ServiceError, match="第 1 个随机源的日期须写成 YYYY-MM-DD"):
+            draw_announce(task=task, sources=[{**SOURCES[0], "date": "31/3/2026"}], user=staff_user)
+        with pytest.raises(ServiceError, match="同一随机源不能公告两次"):
+            draw_announce(task=task, sources=[SOURCES[0], SOURCES[0]], user=staff_user)
+        assert not Draw.objects.exists()
+
+    def test_no_execution_before_the_sources_exist(self, task, staff_user):
+        later = {**SOURCES[1], "date": "2026-04-02"}
+        draw = draw_announce(task=task, sources=[SOURCES[0], later], user=staff_user)
+        with pytest.raises(ServiceError, match="第 2 个随机源.*2026-04-02，尚未产生"):
+            draw_execute(draw=draw, values=VALUES, user=staff_user)
+        nothing_saved(draw)
+        with clock(dt.date(2026, 4, 2)):
+            assert draw_execute(draw=draw, values=VALUES, user=staff_user).is_executed
 
     def test_one_announcement_per_task(self, announced, task, staff_user):
         with pytest.raises(ServiceError, match="已经公告过"):
@@ -591,7 +611,7 @@ class TestDatabaseGuard:
             {"result": {"forged": True}},
             {"source_values": [[1], [2]]},
             {"status": Draw.Status.ANNOUNCED},
-            {"executed_at": timezone.now()},
+            {"executed_at": timezone.now() + dt.timedelta(hours=1)},
             {"number": 7},
         ):
             with self.refused(), transaction.atomic():

@@ -42,7 +42,7 @@ from tests.factories import (
 from tests.inspections.conftest import clock
 from tools import verify_draw as algorithm
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_sources_day")]
 
 YEAR = 2026  # the seeded working-day calendar knows it (plan revisions count working days)
 SCRIPT_NAME = "<script>alert('x')</script>律所"
@@ -51,6 +51,13 @@ SOURCES = [
     {"name": "上证综合指数收盘点位", "kind": "index", "date": f"{YEAR}-03-20"},
 ]
 VALUES = ["3 9 14 22 27 31 12", "331245"]
+
+
+@pytest.fixture
+def on_sources_day():
+    """Draws are announced and executed on the day of SOURCES."""
+    with clock(dt.date(YEAR, 3, 20)):
+        yield
 
 
 def shanghai(day: dt.date) -> dt.datetime:

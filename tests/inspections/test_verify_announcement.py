@@ -14,7 +14,7 @@ from tests.inspections.conftest import VALUES
 from tools import verify_draw
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_draw_day")]
 
 
 def run(*args) -> subprocess.CompletedProcess:

@@ -813,12 +813,18 @@ class Command(BaseCommand):
             )
         draw = task.current_draw()
         if draw is None:
-            draw = draw_announce(task=task, sources=spec["sources"], user=staff)
-            # The sources must lie in the future when the draw is announced.
-            Draw.objects.filter(pk=draw.pk).update(announced_at=shanghai(*spec["announced_at"]))
+            # Replayed at its own dates: the sources lie after the announcement and no later
+            # than the execution, whatever day the demo is loaded on.
+            draw = draw_announce(
+                task=task, sources=spec["sources"], user=staff, at=shanghai(*spec["announced_at"])
+            )
         if spec["executed_at"] and not draw.is_executed:
-            draw = draw_execute(draw=draw, values=self.values_with_conflict(draw), user=staff)
-            Draw.objects.filter(pk=draw.pk).update(executed_at=shanghai(*spec["executed_at"]))
+            draw = draw_execute(
+                draw=draw,
+                values=self.values_with_conflict(draw),
+                user=staff,
+                at=shanghai(*spec["executed_at"]),
+            )
         self.stdout.write(f"draw: {draw} ({draw.get_status_display()})")
 
     @staticmethod
