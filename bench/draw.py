@@ -53,6 +53,10 @@ SOURCES = [
     {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-10-09"},
 ]
 VALUES = [[3, 9, 14, 21, 27, 30, 11], [2, 8, 17, 25, 33, 4, 10], [391245]]
+# The draw is replayed at its own dates, whatever day the benchmark runs: announced before the
+# sources, executed once they are all out.
+ANNOUNCED_AT = dt.datetime(2026, 10, 6, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+EXECUTED_AT = dt.datetime(2026, 10, 9, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 # The requirement's targets.
 TARGET_DRAW_S, TARGET_FLOOR_RATIO, TARGET_VERIFY_S = 5.0, 2.0, 5.0
 
@@ -328,9 +332,9 @@ def run_draw(ctx: dict, number: int) -> tuple[dict, object]:
     parts: dict[str, float] = {}
     with instrumented(parts):
         started, cpu_started = time.perf_counter(), time.process_time()
-        draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"])
+        draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"], at=ANNOUNCED_AT)
         announced, cpu_announced = time.perf_counter(), time.process_time()
-        draw = draw_execute(draw=draw, values=VALUES, user=ctx["staff"])
+        draw = draw_execute(draw=draw, values=VALUES, user=ctx["staff"], at=EXECUTED_AT)
         executed, cpu_executed = time.perf_counter(), time.process_time()
     parts["announce"] = announced - started
     parts["execute"] = executed - announced
@@ -485,8 +489,8 @@ def profile_draw(ctx: dict, out: Path, verify_path: Path) -> None:
     task = approved_task(ctx, "抽取基准 profile")
     profiler = cProfile.Profile()
     profiler.enable()
-    draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"])
-    draw_execute(draw=draw, values=VALUES, user=ctx["staff"])
+    draw = draw_announce(task=task, sources=SOURCES, user=ctx["staff"], at=ANNOUNCED_AT)
+    draw_execute(draw=draw, values=VALUES, user=ctx["staff"], at=EXECUTED_AT)
     profiler.disable()
     for sort in ("cumulative", "tottime"):
         text = io.StringIO()
@@ -568,16 +572,23 @@ def report(args, runs: list[dict], floors: list[dict], verifies: list[dict], fig
         f"{figures['outcomes']}"
     )
     end_to_end = med([r["end-to-end"] for r in runs])
+    announce = med([r["announce"] for r in runs])
+    execute = med([r["execute"] for r in runs])
     verify = med([v["verify"] for v in verifies])
     scale = "" if targets >= INSTITUTIONS else " (below national scale: indicative only)"
+    ratio = TARGET_FLOOR_RATIO
     verdicts = [
         ("draw end-to-end", f"≤ {TARGET_DRAW_S:.0f} s", end_to_end <= TARGET_DRAW_S, end_to_end),
         (
-            "draw ÷ floor",
-            f"≤ {TARGET_FLOOR_RATIO:.0f}×",
-            end_to_end <= TARGET_FLOOR_RATIO * floor_s,
+            "draw end-to-end ÷ floor",
+            f"≤ {ratio:.0f}×",
+            end_to_end <= ratio * floor_s,
             end_to_end / floor_s,
         ),
+        # The two steps happen days apart (RFC 3797: the sources are named before they exist);
+        # each on its own reads the pools once and writes once, like the floor.
+        ("announce ÷ floor", f"≤ {ratio:.0f}×", announce <= ratio * floor_s, announce / floor_s),
+        ("execute ÷ floor", f"≤ {ratio:.0f}×", execute <= ratio * floor_s, execute / floor_s),
         ("verifier", f"≤ {TARGET_VERIFY_S:.0f} s", verify <= TARGET_VERIFY_S, verify),
     ]
     for name, target, ok, value in verdicts:

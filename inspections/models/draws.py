@@ -30,6 +30,10 @@ class Draw(models.Model):
     )
     # The announcement: format, algorithm, parameters, sources (without values), pools and hashes.
     announcement = models.JSONField(_("抽取公告"))
+    # Not public: the database ids of the frozen pools' entries, in pool order ({"targets": [...],
+    # "inspectors": [...]}), so the result rows point at exactly what was announced even if a
+    # credit code or a certificate number is corrected in the registry in between.
+    pool_ids = models.JSONField(_("名录内部编号"), default=dict, editable=False)
     announced_at = models.DateTimeField(_("公告时间"))
     announced_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

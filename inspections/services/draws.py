@@ -302,7 +302,7 @@ def draw_announce(
     if redraw_of is None and task.draws.exists():
         raise ServiceError(_("该任务已经公告过抽取；重新抽取须说明理由并经另一人批准。"))
     sources = _clean_sources(sources, timezone.localdate(at))
-    pools, _ids = _freeze_pools(task)
+    pools, pool_ids = _freeze_pools(task)
     if not pools["targets"]["entries"]:
         raise ServiceError(_("检查对象名录中没有该行业的执业机构，无法抽取。"))
     announcement = _announcement(task, sources, str(missing_rule or DEFAULT_MISSING_RULE), pools)
@@ -312,6 +312,7 @@ def draw_announce(
                 task=task,
                 number=number,
                 announcement=announcement,
+                pool_ids=pool_ids,
                 announced_at=at,
                 announced_by=user,
                 redraw_of=redraw_of,
@@ -388,6 +389,8 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
         raise ServiceError(_("该抽取已经执行或已被取代，不能再次执行。"))
     if at < draw.announced_at:
         raise ServiceError(_("执行时间不能早于公告时间。"))
+    if not draw.pool_ids:  # only draws announced before the ids were kept, with a lost entry
+        raise ServiceError(_("该抽取公告的名录已无法对应到当前名录库，请重新抽取。"))
     values = _clean_values(draw, values, timezone.localdate(at))
     try:
         result = algorithm.compute_draw(draw_inputs(draw, values))
@@ -422,22 +425,18 @@ def _shortage_text(shortage: dict, draw: Draw) -> str:
 
 
 def _write_rows(draw: Draw, result: dict) -> None:
-    codes = [s["credit_code"] for s in result["selections"]]
-    institutions = dict(
-        Institution.objects.filter(credit_code__in=codes).values_list("credit_code", "id")
-    )
-    certificates = {m["certificate"] for team in result["teams"] for m in team["members"]}
-    inspectors = dict(
-        Inspector.objects.filter(certificate_number__in=certificates).values_list(
-            "certificate_number", "id"
-        )
-    )
+    """The selections and team members as rows, pointing at the frozen pools' entries."""
+    target_ids, inspector_ids = draw.pool_ids["targets"], draw.pool_ids["inspectors"]
+    pools = draw.announcement["pools"]
+    inspector_of = {
+        e["certificate"]: inspector_ids[i] for i, e in enumerate(pools["inspectors"]["entries"])
+    }
     selections = DrawSelection.objects.bulk_create(
         [
             DrawSelection(
                 draw=draw,
                 order=i,
-                institution_id=institutions[s["credit_code"]],
+                institution_id=target_ids[s["pool_index"]],
                 stratum=s["stratum"],
                 digest=s["digest"],
             )
@@ -445,15 +444,15 @@ def _write_rows(draw: Draw, result: dict) -> None:
         ],
         batch_size=2000,
     )
-    by_code = {s.institution_id: s for s in selections}
+    # The teams come in the order of the selections (compute_draw).
     members = [
         TeamMember(
-            selection=by_code[institutions[team["credit_code"]]],
-            inspector_id=inspectors[m["certificate"]],
+            selection=selection,
+            inspector_id=inspector_of[m["certificate"]],
             position=p,
             borrowed=m["borrowed"],
         )
-        for team in result["teams"]
+        for selection, team in zip(selections, result["teams"], strict=True)
         for p, m in enumerate(team["members"], start=1)
     ]
     TeamMember.objects.bulk_create(members, batch_size=5000)

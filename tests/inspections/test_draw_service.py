@@ -119,6 +119,42 @@ class TestAnnounce:
         assert newcomer.credit_code not in codes
         assert draw_verify(draw) == []
 
+    def test_the_rows_point_at_what_was_announced_after_registry_corrections(
+        self, announced, staff_user, institutions, inspectors
+    ):
+        """A credit code or certificate number corrected between the announcement and the draw:
+        the selections and teams still name the announced institutions and inspectors."""
+        entries = announced.announcement["pools"]
+        # Two firms' credit codes were entered the wrong way round: corrected by swapping them.
+        first, second = institutions[0], institutions[1]
+        Institution.objects.filter(pk=first.pk).update(credit_code="TEMP")
+        Institution.objects.filter(pk=second.pk).update(credit_code=first.credit_code)
+        Institution.objects.filter(pk=first.pk).update(credit_code=second.credit_code)
+        renumbered = {}
+        for inspector in inspectors:
+            renumbered[inspector.certificate_number] = inspector.pk
+            Inspector.objects.filter(pk=inspector.pk).update(
+                certificate_number=f"X{inspector.certificate_number[1:]}"
+            )
+        firm = {e["credit_code"]: i for i, e in enumerate(entries["targets"]["entries"])}
+        draw = draw_execute(draw=announced, values=VALUES, user=staff_user)
+        for row, selection in zip(
+            draw.selections.order_by("order"), draw.result["selections"], strict=True
+        ):
+            assert (
+                row.institution_id == announced.pool_ids["targets"][firm[selection["credit_code"]]]
+            )
+        members = {
+            (m.selection.institution_id, m.inspector_id)
+            for m in TeamMember.objects.filter(selection__draw=draw).select_related("selection")
+        }
+        expected = {
+            (announced.pool_ids["targets"][firm[team["credit_code"]]], renumbered[m["certificate"]])
+            for team in draw.result["teams"]
+            for m in team["members"]
+        }
+        assert members == expected and len(members) == 8
+
     def test_only_practising_institutions_of_the_sector_and_the_tasks_jurisdictions(
         self, task, staff_user, yuzhong, jiangbei, institutions
     ):
@@ -642,6 +678,12 @@ class TestDatabaseGuard:
     def test_an_announcement_is_frozen(self, announced):
         with self.refused("frozen"), transaction.atomic():
             Draw.objects.filter(pk=announced.pk).update(announcement={"pools": {}})
+        ids = copy.deepcopy(announced.pool_ids)
+        ids["targets"].reverse()
+        with self.refused("frozen"), transaction.atomic():
+            Draw.objects.filter(pk=announced.pk).update(pool_ids=ids)
+        # Updates that leave both alone pass (the execution does exactly that).
+        Draw.objects.filter(pk=announced.pk).update(witnesses=["甲"])
 
 
 def concurrently(action, times: int = 2) -> list:
