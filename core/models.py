@@ -2,6 +2,7 @@
 schedule, and which years are known. Deadlines are computed from it (core.services)."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -64,3 +65,132 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class Deadline(models.Model):
+    """An obligation with a due date in working days (SPEC §2, §5): opened by the event that
+    starts it, met by the event that fulfils it. Reminders go out before and on the due day, and
+    an escalation to the leader in charge when it is overdue; met and missed keep their times."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("公布年度抽查计划（Y3.4）")
+        PLAN_REVISION = "plan_revision", _("公布计划修订（Y3.4）")
+        REPORT = "report", _("完成抽查报告（N13）")
+        FEEDBACK = "feedback", _("向检查对象反馈结果（N14）")
+        PUBLICATION = "publication", _("公开抽查结果（Y3.6、N15）")
+
+    kind = models.CharField(_("事项"), max_length=16, choices=Kind.choices)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    title = models.CharField(_("名称"), max_length=300)
+    rule = models.CharField(_("依据"), max_length=200)
+    starts_on = models.DateField(_("起算日期"))
+    workdays = models.PositiveSmallIntegerField(_("工作日数"), null=True, blank=True)
+    # Empty while the working-day calendar of the year it falls in is missing (SPEC §6: say so,
+    # do not guess); the sweep computes it once the calendar is there.
+    due_on = models.DateField(_("截止日期"), null=True, blank=True)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+    )
+    url = models.CharField(_("办理地址"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    missed_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办理期限")
+        verbose_name_plural = _("办理期限")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["met_at", "due_on"], name="deadline_open_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"], name="deadline_once_per_subject"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_at is not None
+
+    @property
+    def met_late(self) -> bool:
+        return self.met_at is not None and self.missed_at is not None
+
+
+class Reminder(models.Model):
+    """One reminder of a deadline; the unique constraint makes each kind go out at most once,
+    however often the sweep runs."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("到期前 2 个工作日提醒")
+        DUE = "due", _("到期当日提醒")
+        OVERDUE = "overdue", _("逾期报告分管领导")
+
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("办理期限"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    recipients = models.JSONField(_("收件人"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("期限提醒")
+        verbose_name_plural = _("期限提醒")
+        ordering = ["deadline", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "kind"], name="reminder_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deadline} · {self.get_kind_display()}"
+
+
+class Notification(models.Model):
+    """An in-app notification (the bell in the staff pages); e-mail carries the same text."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    reminder = models.ForeignKey(
+        Reminder,
+        verbose_name=_("期限提醒"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    title = models.CharField(_("标题"), max_length=300)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "reminder"],
+                condition=models.Q(reminder__isnull=False),
+                name="notification_once_per_reminder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -37,6 +37,16 @@ REGISTRY_MODELS = [
 CALENDAR_MODELS = ["calendarday", "calendaryear"]
 PLAN_MODELS = ["annualplan", "plansection", "planround", "planrevision", "inspectiontask"]
 DRAW_MODELS = ["draw", "drawselection", "teammember"]
+FIELD_MODELS = [
+    "inspection",
+    "inspectionmember",
+    "checkrecord",
+    "checkrecorditem",
+    "evidence",
+    "signature",
+]
+REPORT_MODELS = ["inspectionreport", "targetresult", "feedback", "ledgerentry", "filing"]
+DEADLINE_MODELS = ["deadline", "reminder", "notification"]
 LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
 HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
 BEAT_MODELS = [
@@ -46,7 +56,16 @@ BEAT_MODELS = [
     "clockedschedule",
     "solarschedule",
 ]
-EVERYTHING = REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS + DRAW_MODELS + LOG_MODELS
+EVERYTHING = (
+    REGISTRY_MODELS
+    + CALENDAR_MODELS
+    + PLAN_MODELS
+    + DRAW_MODELS
+    + FIELD_MODELS
+    + REPORT_MODELS
+    + DEADLINE_MODELS
+    + LOG_MODELS
+)
 
 
 def _perms(actions: list[str], models: list[str]) -> list[str]:
@@ -63,12 +82,19 @@ def role_permissions() -> dict[str, list[str]]:
         + _perms(["view"], EVERYTHING + HISTORY_MODELS + ["logentry", "sector"]),
         # The office keeps the registries; records are never deleted, only their status changes.
         # It also makes the plans and tasks and announces and executes draws (never deletes them).
-        STAFF: _perms(["view"], ["sector"] + HISTORY_MODELS + DRAW_MODELS + LOG_MODELS)
-        + _perms(["view", "add", "change"], editable + PLAN_MODELS)
+        # Check records are the inspectors' (on /inspect/); the office reads them and writes the
+        # report, the feedback, the ledger and the filing.
+        STAFF: _perms(
+            ["view"],
+            ["sector"] + HISTORY_MODELS + DRAW_MODELS + FIELD_MODELS + DEADLINE_MODELS + LOG_MODELS,
+        )
+        + _perms(["view", "add", "change"], editable + PLAN_MODELS + REPORT_MODELS)
         + ["add_draw", "view_personal_data"],
-        # The leader in charge approves tasks (N10(1)) and re-draws; reads the rest.
-        LEADER: _perms(["view"], EVERYTHING) + ["approve_inspectiontask"],
-        LEGAL: _perms(["view"], EVERYTHING),
+        # The leader in charge approves tasks (N10(1)), re-draws and reports (N10(5)).
+        LEADER: _perms(["view"], EVERYTHING)
+        + ["approve_inspectiontask", "approve_inspectionreport"],
+        # The legal-affairs office receives the filings (N10(6)).
+        LEGAL: _perms(["view"], EVERYTHING) + ["change_filing"],
         # Auditors read everything, including who changed what, and change nothing.
         AUDITOR: _perms(["view"], EVERYTHING + HISTORY_MODELS + ["user", "group", "logentry"]),
         # Inspectors work on /inspect/, not in the admin.

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ServiceError
-from inspections.models import Draw, DrawSelection, InspectionTask, TeamMember
+from inspections.models import Draw, DrawSelection, Inspection, InspectionTask, TeamMember
+from inspections.services.fieldwork import inspections_open
 from registry.models import Conflict, Inspector, Institution, Jurisdiction, Practitioner
 from registry.services import institution_risk_current
 from tools import verify_draw as algorithm
@@ -407,6 +408,7 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
     # Only what changed: the announcement (megabytes at national scale) is not sent again.
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
     _write_rows(draw, result)
+    inspections_open(draw=draw)
     return draw
 
 
@@ -504,8 +506,11 @@ def draw_redraw(
         raise ServiceError(_("重新抽取须由申请人以外的另一人批准。"))
     if not approved_by.has_perm("inspections.approve_inspectiontask"):
         raise ServiceError(_("批准人须为单位负责人。"))
+    if Inspection.objects.filter(selection__draw=draw, records__isnull=False).exists():
+        raise ServiceError(_("该抽取的检查已经开始（已有检查记录），不能重新抽取。"))
     draw.superseded_at = timezone.now()
     draw.save(update_fields=["superseded_at"])
+    Inspection.objects.filter(selection__draw=draw).update(status=Inspection.Status.CANCELLED)
     new = draw_announce(
         task=draw.task,
         sources=sources,
