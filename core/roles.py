@@ -45,7 +45,13 @@ FIELD_MODELS = [
     "evidence",
     "signature",
 ]
-REPORT_MODELS = ["inspectionreport", "targetresult", "feedback", "ledgerentry", "filing"]
+REPORT_MODELS = [
+    "inspectionreport",
+    "targetresult",
+    "feedback",
+    "ledgerentry",
+    "filing",
+]  # filing last
 DEADLINE_MODELS = ["deadline", "reminder", "notification"]
 LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
 HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
@@ -88,8 +94,9 @@ def role_permissions() -> dict[str, list[str]]:
             ["view"],
             ["sector"] + HISTORY_MODELS + DRAW_MODELS + FIELD_MODELS + DEADLINE_MODELS + LOG_MODELS,
         )
-        + _perms(["view", "add", "change"], editable + PLAN_MODELS + REPORT_MODELS)
-        + ["add_draw", "view_personal_data"],
+        + _perms(["view", "add", "change"], editable + PLAN_MODELS + REPORT_MODELS[:-1])
+        # It files the task; receiving the filing is the legal-affairs office's (N10(6)).
+        + ["add_draw", "view_personal_data", "view_filing", "add_filing"],
         # The leader in charge approves tasks (N10(1)), re-draws and reports (N10(5)).
         LEADER: _perms(["view"], EVERYTHING)
         + ["approve_inspectiontask", "approve_inspectionreport"],
