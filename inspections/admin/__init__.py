@@ -2,9 +2,9 @@
 
 Split like inspections.models and inspections.services: plans (plan, sections, revisions), tasks
 (application and the unit head's approval) and draws (announce, execute, immediate, re-draw and the
-read-only record). Every write goes through inspections.services; a ServiceError's message is shown.
+read-only record), and after the visits the report, feedback, ledger and filing (reports). Every write goes through inspections.services; a ServiceError's message is shown.
 """
 
-from inspections.admin import draws, plans, tasks
+from inspections.admin import draws, plans, reports, tasks
 
-__all__ = ["draws", "plans", "tasks"]
+__all__ = ["draws", "plans", "reports", "tasks"]
