@@ -53,6 +53,7 @@ REPORT_MODELS = [
     "filing",
 ]  # filing last
 DEADLINE_MODELS = ["deadline", "reminder", "notification"]
+PUBLICATION_MODELS = ["resultnotice", "publication", "feedbatch", "feeditem"]
 LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
 HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
 BEAT_MODELS = [
@@ -70,6 +71,7 @@ EVERYTHING = (
     + FIELD_MODELS
     + REPORT_MODELS
     + DEADLINE_MODELS
+    + PUBLICATION_MODELS
     + LOG_MODELS
 )
 
@@ -96,7 +98,10 @@ def role_permissions() -> dict[str, list[str]]:
         )
         + _perms(["view", "add", "change"], editable + PLAN_MODELS + REPORT_MODELS[:-1])
         # It files the task; receiving the filing is the legal-affairs office's (N10(6)).
-        + ["add_draw", "view_personal_data", "view_filing", "add_filing"],
+        + ["add_draw", "view_personal_data", "view_filing", "add_filing"]
+        # It publishes the results (Y3.6): corrections and withdrawals included, never deletes.
+        + _perms(["view"], PUBLICATION_MODELS)
+        + ["add_resultnotice", "change_resultnotice"],
         # The leader in charge approves tasks (N10(1)), re-draws and reports (N10(5)).
         LEADER: _perms(["view"], EVERYTHING)
         + ["approve_inspectiontask", "approve_inspectionreport"],

@@ -99,6 +99,13 @@ LOGIN_URL = "admin:login"
 # The bureau's name appears on public pages and documents.
 BUREAU_NAME = env("BUREAU_NAME", default="重庆市渝中区司法局")
 
+# The credit-information sharing platform (Y3.6): published results are pushed there as JSON
+# batches. Empty: batches are written under MEDIA_ROOT/credit-feed/ for manual upload.
+CREDIT_FEED_URL = env("CREDIT_FEED_URL", default="")
+CREDIT_FEED_TOKEN = env("CREDIT_FEED_TOKEN", default="")
+CREDIT_FEED_TIMEOUT = env.int("CREDIT_FEED_TIMEOUT", default=20)
+CREDIT_FEED_BATCH_SIZE = env.int("CREDIT_FEED_BATCH_SIZE", default=500)
+
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport (no server needed).
 REDIS_URL = env("REDIS_URL", default="")
 BROKER_DIR = Path(env("BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))

@@ -1,0 +1,169 @@
+"""The public results (一公开, Y3.6): the list with search and filters, each notice, and the open
+data (/results.csv, /results.json, /results.atom) honouring the same filters. No login."""
+
+import csv
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from inspections.models import TargetResult
+from publication import selectors
+from registry import selectors as registry_selectors
+
+PAGE_SIZE = 30
+ATOM_SIZE = 50
+CSV_FIELDS = [
+    "id",
+    "version",
+    "target_name",
+    "credit_code",
+    "sector",
+    "jurisdiction",
+    "year",
+    "task",
+    "items",
+    "legal_basis",
+    "result",
+    "case_number",
+    "receiving_authority",
+    "findings",
+    "inspected_from",
+    "inspected_to",
+    "authority",
+    "inspectors",
+    "published_at",
+    "late",
+    "url",
+]
+
+
+class ResultListView(ListView):
+    template_name = "publication/result_list.html"
+    context_object_name = "notices"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        self.filters = selectors.ResultFilters.from_query(self.request.GET)
+        return selectors.results_public(filters=self.filters)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        query = self.filters.as_query()
+        context.update(
+            filters=self.filters,
+            sectors=registry_selectors.sectors_all(),
+            jurisdictions=registry_selectors.jurisdictions_all(),
+            categories=TargetResult.Category.choices,
+            years=range(2020, 2031),
+            page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            open_data={
+                fmt: reverse(f"publication:result_list_{fmt}")
+                + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+                for fmt in ("csv", "json", "atom")
+            },
+        )
+        return context
+
+
+class ResultDetailView(TemplateView):
+    template_name = "publication/result_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        notice = selectors.result_public_get(notice_id=kwargs["pk"])
+        if notice is None:
+            raise Http404
+        context.update(notice=notice, versions=selectors.notice_versions(notice=notice))
+        return context
+
+
+def _notices(request):
+    filters = selectors.ResultFilters.from_query(request.GET)
+    return selectors.results_public(filters=filters).iterator(chunk_size=2000)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class ResultCsvView(View):
+    """UTF-8 with a BOM (so spreadsheet programs read the Chinese); lists joined with "；"."""
+
+    def get(self, request):
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield "\ufeff" + writer.writerow(CSV_FIELDS)
+            for notice in _notices(request):
+                data = selectors.notice_public_dict(notice)
+                data["items"] = "；".join(f"{i['code']} {i['name']}" for i in data["items"])
+                data["legal_basis"] = "；".join(data["legal_basis"])
+                data["inspectors"] = "；".join(
+                    f"{p['name']}（{p['certificate']}）" for p in data["inspectors"]
+                )
+                data["url"] = request.build_absolute_uri(data["url"])
+                yield writer.writerow([data[f] for f in CSV_FIELDS])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="results.csv"'
+        return response
+
+
+class ResultJsonView(View):
+    """{"format": …, "results": [...]}: streamed, so a complete export stays small in memory."""
+
+    def get(self, request):
+        def chunks():
+            authority = json.dumps(settings.BUREAU_NAME, ensure_ascii=False)
+            yield f'{{"format": "shuangsuiji-results/1", "authority": {authority}, "results": ['
+            for n, notice in enumerate(_notices(request)):
+                data = selectors.notice_public_dict(notice)
+                data["url"] = request.build_absolute_uri(data["url"])
+                yield ("," if n else "") + json.dumps(
+                    data, ensure_ascii=False, cls=DjangoJSONEncoder
+                )
+            yield "]}"
+
+        return StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
+
+
+class ResultAtomView(View):
+    def get(self, request):
+        feed = Atom1Feed(
+            title=_("%(bureau)s 双随机抽查结果") % {"bureau": settings.BUREAU_NAME},
+            link=request.build_absolute_uri(reverse("publication:result_list")),
+            description=_("最新公开的抽查结果"),
+            language="zh-hans",
+            feed_url=request.build_absolute_uri(request.get_full_path()),
+        )
+        categories = dict(TargetResult.Category.choices)
+        for notice in list(_notices(request))[:ATOM_SIZE]:
+            link = request.build_absolute_uri(
+                reverse("publication:result_detail", args=[notice.pk])
+            )
+            feed.add_item(
+                title=f"{notice.target_name}：{categories.get(notice.category, '')}",
+                link=link,
+                unique_id=link,
+                description=_("%(from)s 至 %(to)s，%(authority)s 检查。")
+                % {
+                    "from": notice.inspected_from,
+                    "to": notice.inspected_to,
+                    "authority": notice.authority,
+                },
+                pubdate=notice.published_at,
+                updateddate=notice.published_at,
+            )
+        response = StreamingHttpResponse(
+            [feed.writeString("utf-8")], content_type="application/atom+xml; charset=utf-8"
+        )
+        return response

@@ -1,0 +1,53 @@
+"""An approved report to publish: the draw of tests/inspections (20 firms, 6 inspectors), every
+record submitted (the first target with a problem), the report approved by the team leader and
+the leader in charge, results decided."""
+
+import pytest
+
+from inspections.models import TargetResult
+from inspections.services.draws import draw_announce, draw_execute
+from inspections.services.reports import (
+    report_approve,
+    report_draft,
+    report_team_approve,
+    result_set,
+)
+from tests.factories import UserFactory
+from tests.inspections.conftest import (  # noqa: F401 (fixtures)
+    DRAW_DAY,
+    SOURCES,
+    VALUES,
+    check_items,
+    clock,
+    draft_plan,
+    inspectors,
+    institutions,
+    plan,
+    plan_round,
+    task,
+    yuzhong,
+)
+from tests.inspections.test_reports import submit_record
+
+
+@pytest.fixture
+def report(task, staff_user, leader_user):  # noqa: F811 (the imported fixture)
+    with clock(DRAW_DAY):
+        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
+    inspections = list(task.inspections.order_by("selection__order"))
+    for n, inspection in enumerate(inspections):
+        submit_record(inspection, problem=n == 0)
+    leader = inspections[0].members.get(position=1).inspector
+    leader.user = UserFactory(username="team-leader", is_staff=False)
+    leader.save()
+    report = report_draft(task=task, user=staff_user)
+    for result in report.results.all():
+        if not result.category:
+            result_set(
+                result=result,
+                category=TargetResult.Category.CASE_FILED,
+                case_number="渝中司立〔2026〕7号",
+            )
+    report_team_approve(report=report, user=leader.user)
+    return report_approve(report=report, user=leader_user)
