@@ -1,21 +1,52 @@
-"""Background jobs of the inspections; thin wrappers that take ids and call one service each."""
+"""Background jobs of the inspections; thin wrappers that take ids and call one service each.
+
+The PDF jobs are safe to run twice (acks late is global, so a job whose worker died runs again):
+rendering unchanged data gives the same bytes under the same name, and the service stores nothing
+when the stored file already has that hash. A row deleted meanwhile is not an error. Transient
+failures — the database or the storage unreachable — are retried with exponential backoff.
+"""
+
+import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from inspections.models import CheckRecord, Feedback, InspectionReport
 from inspections.services import documents
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="inspections.record_pdf_render_task")
-def record_pdf_render_task(record_id: int) -> None:
-    documents.record_pdf_render(record=CheckRecord.objects.get(pk=record_id))
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, OSError),
+    "retry_backoff": 5,  # 5 s, 10 s, 20 s… with jitter
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
-@shared_task(name="inspections.report_pdf_render_task")
-def report_pdf_render_task(report_id: int) -> None:
-    documents.report_pdf_render(report=InspectionReport.objects.get(pk=report_id))
+@shared_task(name="inspections.record_pdf_render_task", **RETRY)
+def record_pdf_render_task(record_id: int) -> str | None:
+    record = CheckRecord.objects.filter(pk=record_id).first()
+    if record is None:
+        logger.warning("check record %s no longer exists: no PDF rendered", record_id)
+        return None
+    return documents.record_pdf_render(record=record).pdf_sha256
 
 
-@shared_task(name="inspections.feedback_letter_render_task")
-def feedback_letter_render_task(feedback_id: int) -> None:
-    documents.feedback_letter_render(feedback=Feedback.objects.get(pk=feedback_id))
+@shared_task(name="inspections.report_pdf_render_task", **RETRY)
+def report_pdf_render_task(report_id: int) -> str | None:
+    report = InspectionReport.objects.filter(pk=report_id).first()
+    if report is None:
+        logger.warning("inspection report %s no longer exists: no PDF rendered", report_id)
+        return None
+    return documents.report_pdf_render(report=report).pdf_sha256
+
+
+@shared_task(name="inspections.feedback_letter_render_task", **RETRY)
+def feedback_letter_render_task(feedback_id: int) -> str | None:
+    feedback = Feedback.objects.filter(pk=feedback_id).first()
+    if feedback is None:
+        logger.warning("feedback %s no longer exists: no letter rendered", feedback_id)
+        return None
+    return documents.feedback_letter_render(feedback=feedback).letter_sha256
