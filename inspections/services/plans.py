@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.deadlines import deadline_meet, deadline_open
 from core.exceptions import ServiceError
+from core.models import Deadline
 from core.services import WorkdayCalendar, workdays_add, workdays_before
 from inspections.models import AnnualPlan, PlanRevision, PlanSection
 from registry.models import CheckItem, Institution, RiskTier
@@ -138,6 +141,30 @@ def plan_snapshot(plan: AnnualPlan) -> dict:
     }
 
 
+def plan_deadline_open(
+    *, plan: AnnualPlan, responsible=None, on: dt.date | None = None
+) -> Deadline:
+    """Y3.4: the plan of a year is published by 31 January of that year. Idempotent."""
+    return deadline_open(
+        kind=Deadline.Kind.PLAN,
+        subject=plan,
+        starts_on=on or timezone.localdate(),
+        due_on=plan.due_date,
+        title=_("%(plan)s：公布年度抽查计划") % {"plan": plan},
+        rule=_("Y3.4：每年 1 月 31 日前制定并公布年度抽查计划"),
+        responsible=responsible,
+        url=reverse("admin:inspections_annualplan_change", args=[plan.pk]),
+    )
+
+
+@transaction.atomic
+def plan_create(*, jurisdiction, year: int, title: str, user) -> AnnualPlan:
+    """A draft plan; its publication deadline (Y3.4: 31 January) starts with it."""
+    plan = AnnualPlan.objects.create(jurisdiction=jurisdiction, year=year, title=title)
+    plan_deadline_open(plan=plan, responsible=user)
+    return plan
+
+
 @transaction.atomic
 def plan_publish(*, plan: AnnualPlan, user) -> AnnualPlan:
     """Publish the plan; after 31 January it is still published, and shown as late (Y3.4)."""
@@ -152,6 +179,9 @@ def plan_publish(*, plan: AnnualPlan, user) -> AnnualPlan:
     plan.published_by = user
     plan.snapshot = plan_snapshot(plan)
     plan.save()
+    # A plan made without plan_create gets its deadline record here, met at once (late or not).
+    plan_deadline_open(plan=plan, responsible=user, on=timezone.localdate(plan.published_at))
+    deadline_meet(kind=Deadline.Kind.PLAN, subject=plan, at=plan.published_at)
     return plan
 
 
@@ -217,7 +247,7 @@ def plan_revision_open(
             % {"why": schedule.explain()}
         )
     number = (plan.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    return PlanRevision.objects.create(
+    revision = PlanRevision.objects.create(
         plan=plan,
         number=number,
         reason=reason,
@@ -227,6 +257,18 @@ def plan_revision_open(
         publish_by=schedule.publish_by,
         created_by=user,
     )
+    deadline_open(
+        kind=Deadline.Kind.PLAN_REVISION,
+        subject=revision,
+        starts_on=changed_on,
+        workdays=REVISION_PUBLISH_WITHIN,
+        due_on=schedule.publish_by,
+        title=_("%(revision)s：发布计划修订") % {"revision": revision},
+        rule=_("Y3.4：计划调整后 5 个工作日内公布"),
+        responsible=user,
+        url=reverse("admin:inspections_annualplan_change", args=[plan.pk]),
+    )
+    return revision
 
 
 @transaction.atomic
@@ -253,4 +295,5 @@ def plan_revision_publish(*, revision: PlanRevision, user) -> PlanRevision:
     revision.published_at = now
     revision.published_by = user
     revision.save()
+    deadline_meet(kind=Deadline.Kind.PLAN_REVISION, subject=revision, at=now)
     return revision

@@ -1,0 +1,383 @@
+"""Deadlines in working days and their reminders (SPEC §2, §5, §6; issue 4 §4).
+
+Due days are counted on the seeded 2026 calendar (National Day and Mid-autumn 1–8 Oct with
+Saturday 10 Oct worked; Spring Festival 15–23 Feb with Saturday 14 Feb worked). The sweep is run
+day by day as beat would run it, through `manage.py deadlines_sweep --date D --send-now`; what a
+person notices is the e-mail (mail.outbox) and the in-app notification.
+"""
+
+import datetime as dt
+import io
+from email.header import decode_header, make_header
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from core.deadlines import deadline_meet, deadline_open, deadline_sweep, reminder_send
+from core.models import Deadline, Notification, Reminder
+from core.services import calendar_import_csv
+from inspections.models import AnnualPlan, InspectionTask, PlanRevision, PlanRound, PlanSection
+from inspections.services.plans import (
+    plan_create,
+    plan_publish,
+    plan_revision_open,
+    plan_revision_publish,
+)
+from tests.factories import CheckItemFactory, JurisdictionFactory, UserFactory, sector
+from tests.inspections.conftest import ROUNDS, clock, plan_make
+
+pytestmark = pytest.mark.django_db
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def task_ending(ends_on: dt.date, name: str = "2026 年律师行业第 2 批双随机抽查") -> InspectionTask:
+    # A special inspection (专项检查) needs no plan round: the deadlines are the same (N13).
+    return InspectionTask.objects.create(
+        kind=InspectionTask.Kind.SPECIAL,
+        name=name,
+        sector=sector("lawyer"),
+        starts_on=ends_on - dt.timedelta(days=20),
+        ends_on=ends_on,
+    )
+
+
+def report_deadline(task: InspectionTask, responsible=None) -> Deadline:
+    """As inspections_open opens it when the draw is executed (N13)."""
+    return deadline_open(
+        kind=Deadline.Kind.REPORT,
+        subject=task,
+        starts_on=task.ends_on,
+        workdays=5,
+        title=f"{task}：完成抽查报告",
+        rule="N13：检查结束后 5 个工作日内完成抽查报告",
+        responsible=responsible,
+        url="/admin/inspections/inspectiontask/1/change/",
+    )
+
+
+def sweep(on: str) -> str:
+    out = io.StringIO()
+    call_command("deadlines_sweep", "--date", on, "--send-now", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def subjects() -> list[str]:
+    return [str(make_header(decode_header(m.subject))) for m in mail.outbox]
+
+
+def labels() -> list[str]:
+    """The bracketed label each e-mail's subject starts with: 【期限提醒】, 【今日到期】, 【逾期】."""
+    return [s[: s.index("】") + 1] for s in subjects()]
+
+
+@pytest.fixture
+def staff(staff_user):
+    staff_user.email, staff_user.first_name = "staff@bureau.example", "李科员"
+    staff_user.save()
+    return staff_user
+
+
+@pytest.fixture
+def leader(leader_user):
+    leader_user.email = "leader@bureau.example"
+    leader_user.save()
+    return leader_user
+
+
+class TestDueDays:
+    def test_report_after_national_day(self):
+        # N13: 5 working days after 30 Sep: 8, 9, 10 (Saturday worked), 12, 13 Oct.
+        deadline = report_deadline(task_ending(day("2026-09-30")))
+        assert deadline.due_on == day("2026-10-13")
+
+    def test_feedback_across_spring_festival(self):
+        # N14: 5 working days after Friday 13 Feb: 14 Feb (Saturday worked), then 24–27 Feb.
+        task = task_ending(day("2026-02-13"))
+        deadline = deadline_open(
+            kind=Deadline.Kind.FEEDBACK,
+            subject=task,
+            starts_on=day("2026-02-13"),
+            workdays=5,
+            title="反馈",
+            rule="N14",
+        )
+        assert deadline.due_on == day("2026-02-27")
+
+    @pytest.mark.parametrize(
+        ("workdays", "due"),
+        [(20, "2026-10-29"), (10, "2026-10-15")],  # Y3.6: 20 working days; N15: 10
+    )
+    def test_publication_per_jurisdiction_policy(self, workdays, due):
+        deadline = deadline_open(
+            kind=Deadline.Kind.PUBLICATION,
+            subject=task_ending(day("2026-09-24")),
+            starts_on=day("2026-09-24"),
+            workdays=workdays,
+            title="公开",
+            rule="Y3.6、N15",
+        )
+        assert deadline.due_on == day(due)
+
+    def test_opening_twice_keeps_the_first(self):
+        task = task_ending(day("2026-09-30"))
+        first = report_deadline(task)
+        again = deadline_open(
+            kind=Deadline.Kind.REPORT,
+            subject=task,
+            starts_on=day("2026-11-30"),
+            workdays=5,
+            title="x",
+            rule="x",
+        )
+        assert again.pk == first.pk and again.due_on == day("2026-10-13")
+
+    def test_missing_calendar_then_computed_by_the_sweep(self, staff):
+        # SPEC §6: 2027 has no calendar yet; the due day is not guessed.
+        deadline = report_deadline(task_ending(day("2026-12-28")), staff)
+        assert deadline.due_on is None
+        output = sweep("2026-12-29")
+        assert "2027 年的工作日历尚未录入" in output
+        deadline.refresh_from_db()
+        assert deadline.due_on is None
+        assert mail.outbox == []
+
+        # Staff enter 2027 (New Year's Day off) and mark it complete: the next sweep computes it.
+        calendar_import_csv(content=b"date,kind,name\n2027-01-01,holiday,\n", complete_years=True)
+        sweep("2026-12-30")
+        deadline.refresh_from_db()
+        # 29, 30, 31 Dec, (1 Jan off), 4, 5 Jan.
+        assert deadline.due_on == day("2027-01-05")
+        assert subjects() == []  # 3 working days left on 30 Dec: no reminder yet
+        sweep("2026-12-31")
+        assert subjects() == [
+            "【期限提醒】2026 年律师行业第 2 批双随机抽查：完成抽查报告，2027-01-05 到期"
+        ]
+
+
+class TestReminders:
+    @pytest.fixture
+    def deadline(self, staff, leader):
+        return report_deadline(task_ending(day("2026-09-30")), staff)  # due 13 Oct
+
+    def test_before_due_and_overdue_on_their_days(self, deadline, staff, leader):
+        for quiet in ["2026-09-30", "2026-10-01", "2026-10-08", "2026-10-09"]:
+            sweep(quiet)
+        assert mail.outbox == []  # 3 or more working days left
+
+        sweep("2026-10-10")  # Saturday worked: 12 and 13 Oct left — 2 working days before
+        assert subjects() == [
+            "【期限提醒】2026 年律师行业第 2 批双随机抽查：完成抽查报告，2026-10-13 到期"
+        ]
+        assert mail.outbox[0].to == ["staff@bureau.example"]
+        assert "N13" in mail.outbox[0].body
+        sweep("2026-10-11")
+        sweep("2026-10-12")
+        assert len(mail.outbox) == 1
+
+        sweep("2026-10-13")
+        assert subjects()[1] == "【今日到期】2026 年律师行业第 2 批双随机抽查：完成抽查报告"
+        assert mail.outbox[1].to == ["staff@bureau.example"]
+
+        sweep("2026-10-14")
+        escalation = mail.outbox[2]
+        assert labels()[2] == "【逾期】"
+        # Escalated to the leader in charge, the responsible person told too.
+        assert escalation.to == ["staff@bureau.example", "leader@bureau.example"]
+        assert "李科员" in escalation.body and "分管领导" in escalation.body
+        deadline.refresh_from_db()
+        assert timezone.localtime(deadline.missed_at) == timezone.make_aware(
+            dt.datetime(2026, 10, 14)
+        )
+
+        missed_at = deadline.missed_at
+        sweep("2026-10-15")
+        sweep("2026-10-20")
+        assert len(mail.outbox) == 3
+        deadline.refresh_from_db()
+        assert deadline.missed_at == missed_at  # set once
+
+        # In the app: each reminder once per person.
+        assert (
+            list(
+                Notification.objects.filter(user=staff)
+                .order_by("pk")
+                .values_list("title", flat=True)
+            )
+            == subjects()
+        )
+        assert Notification.objects.filter(user=leader).count() == 1
+        assert set(Reminder.objects.values_list("kind", flat=True)) == {"before", "due", "overdue"}
+        assert not Reminder.objects.filter(sent_at__isnull=True).exists()
+
+    def test_met_late_keeps_both_times(self, deadline):
+        sweep("2026-10-14")
+        with clock(day("2026-10-16")):
+            deadline_meet(kind=Deadline.Kind.REPORT, subject=deadline.subject)
+        deadline.refresh_from_db()
+        assert deadline.met_late
+        assert timezone.localdate(deadline.met_at) == day("2026-10-16")
+        assert timezone.localdate(deadline.missed_at) == day("2026-10-14")
+
+    def test_met_late_without_a_sweep_is_still_late(self, deadline):
+        # Beat was down the whole time: meeting it after the due day still records it as missed.
+        with clock(day("2026-10-15")):
+            deadline_meet(kind=Deadline.Kind.REPORT, subject=deadline.subject)
+        deadline.refresh_from_db()
+        assert deadline.met_late
+
+    def test_met_on_time_gets_nothing(self, deadline):
+        sweep("2026-10-10")
+        with clock(day("2026-10-12")):
+            deadline_meet(kind=Deadline.Kind.REPORT, subject=deadline.subject)
+        for later in ["2026-10-13", "2026-10-14", "2026-10-30"]:
+            sweep(later)
+        assert len(mail.outbox) == 1  # only the reminder before, sent while it was open
+        deadline.refresh_from_db()
+        assert deadline.met_at is not None and deadline.missed_at is None
+        assert not deadline.met_late
+
+    def test_met_before_the_queued_reminder_is_sent(self, deadline):
+        result = deadline_sweep(today=day("2026-10-13"), enqueue=False)
+        deadline_meet(kind=Deadline.Kind.REPORT, subject=deadline.subject)
+        assert [reminder_send(reminder_id=pk) for pk in result.to_send] == [False]
+        assert mail.outbox == []
+
+    def test_sweep_twice_sends_each_once(self, deadline):
+        sweep("2026-10-14")
+        sweep("2026-10-14")
+        assert len(mail.outbox) == 2  # due and overdue, once each
+        assert Reminder.objects.count() == 2
+
+    def test_two_sweeps_before_any_sending(self, deadline):
+        # Both sweeps hand the same unsent reminders to the sending; the row lock and sent_at
+        # let only the first through.
+        first = deadline_sweep(today=day("2026-10-14"), enqueue=False)
+        second = deadline_sweep(today=day("2026-10-14"), enqueue=False)
+        assert first.to_send == second.to_send and len(first.to_send) == 2
+        sent = [reminder_send(reminder_id=pk) for pk in first.to_send + second.to_send]
+        assert sent == [True, True, False, False]
+        assert len(mail.outbox) == 2
+
+    def test_sending_is_enqueued_on_commit(self, deadline, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks() as callbacks:
+            result = deadline_sweep(today=day("2026-10-13"))
+        assert len(callbacks) == len(result.to_send) == 1
+        assert mail.outbox == []  # sent by the worker, not by the sweep
+
+    def test_late_sweep_sends_the_due_reminder_but_never_the_one_before(self, deadline):
+        # Beat was down from 9 to 13 Oct: the first sweep after is on the 14th.
+        sweep("2026-10-14")
+        assert labels() == ["【今日到期】", "【逾期】"]
+        assert not Reminder.objects.filter(kind=Reminder.Kind.BEFORE).exists()
+
+    def test_reminder_before_lost_then_due_day(self, deadline):
+        # The worker lost the "before" sending; by the due day it is no longer sent.
+        deadline_sweep(today=day("2026-10-12"), enqueue=False)
+        sweep("2026-10-13")
+        assert labels() == ["【今日到期】"]
+        assert Reminder.objects.get(kind=Reminder.Kind.BEFORE).sent_at is None
+
+    def test_without_responsible_the_leaders_are_told(self, leader):
+        report_deadline(task_ending(day("2026-09-30")), responsible=None)
+        sweep("2026-10-13")
+        assert mail.outbox[0].to == ["leader@bureau.example"]
+
+    def test_person_without_email_still_notified_in_app(self, staff, leader):
+        nobody = UserFactory(username="no-mail")
+        report_deadline(task_ending(day("2026-09-30")), responsible=nobody)
+        sweep("2026-10-13")
+        assert mail.outbox == []
+        assert Notification.objects.filter(user=nobody, read_at__isnull=True).count() == 1
+        reminder = Reminder.objects.get()
+        assert reminder.sent_at is not None and reminder.recipients[0]["name"] == "no-mail"
+
+
+@pytest.fixture
+def yuzhong(db):
+    return JurisdictionFactory()
+
+
+@pytest.fixture
+def items(db):
+    return [CheckItemFactory(code="LS-001"), CheckItemFactory(code="LS-002")]
+
+
+def plan_content(plan: AnnualPlan, items) -> None:
+    """One lawyer section with every item and two rounds, as plan_make builds (publishable)."""
+    section = PlanSection.objects.create(
+        plan=plan, sector=sector("lawyer"), ratio_normal=20, methods=["on_site"]
+    )
+    section.check_items.set(items)
+    for number, (starts_on, ends_on) in enumerate(ROUNDS, start=1):
+        PlanRound.objects.create(
+            section=section, number=number, starts_on=starts_on, ends_on=ends_on
+        )
+
+
+def plan_deadline(plan: AnnualPlan) -> Deadline:
+    return Deadline.objects.get(kind=Deadline.Kind.PLAN, subject_id=plan.pk)
+
+
+class TestPlanDeadlines:
+    def test_plan_created_opens_31_january_met_by_publishing(self, yuzhong, items, staff):
+        # Y3.4: the plan for a year is published by 31 January.
+        with clock(day("2025-12-15")):
+            plan = plan_create(jurisdiction=yuzhong, year=2026, title="2026 年度计划", user=staff)
+        deadline = plan_deadline(plan)
+        assert deadline.due_on == day("2026-01-31") and deadline.responsible == staff
+        assert deadline.url == f"/admin/inspections/annualplan/{plan.pk}/change/"
+
+        sweep("2026-01-27")
+        assert mail.outbox == []
+        sweep("2026-01-28")  # 29 and 30 Jan left (31 Jan is a Saturday)
+        assert subjects() == ["【期限提醒】2026 年度计划：公布年度抽查计划，2026-01-31 到期"]
+
+        plan_content(plan, items)
+        with clock(day("2026-01-29")):
+            plan_publish(plan=plan, user=staff)
+        deadline.refresh_from_db()
+        assert deadline.met_at is not None and not deadline.met_late
+        sweep("2026-02-02")
+        assert len(mail.outbox) == 1
+
+    def test_plan_made_elsewhere_published_late(self, yuzhong, items, staff):
+        # A plan entered without plan_create (the admin's add form today) still gets its record
+        # when published, and a publication after 31 January shows as met late.
+        plan = plan_make(jurisdiction=yuzhong, check_items=items)
+        with clock(day("2026-02-10")):
+            plan_publish(plan=plan, user=staff)
+        deadline = plan_deadline(plan)
+        assert deadline.due_on == day("2026-01-31")
+        assert deadline.met_late
+        assert timezone.localdate(deadline.missed_at) == day("2026-02-01")
+
+    def test_revision_within_5_working_days(self, yuzhong, items, staff):
+        plan = plan_make(jurisdiction=yuzhong, check_items=items)
+        with clock(day("2026-01-20")):
+            plan_publish(plan=plan, user=staff)
+        with clock(day("2026-03-02")):
+            revision = plan_revision_open(
+                plan=plan,
+                reason="机构数量变化",
+                summary="调整第 2 批比例",
+                affected_starts_on=day("2026-10-19"),
+                user=staff,
+            )
+        deadline = Deadline.objects.get(kind=Deadline.Kind.PLAN_REVISION, subject_id=revision.pk)
+        # Y3.4: published within 5 working days of the change (2–6 and 9 March).
+        assert deadline.due_on == revision.publish_by == day("2026-03-09")
+        assert deadline.responsible == staff
+
+        sweep("2026-03-05")
+        assert subjects() == [f"【期限提醒】{revision}：发布计划修订，2026-03-09 到期"]
+        with clock(day("2026-03-06")):
+            plan_revision_publish(revision=PlanRevision.objects.get(pk=revision.pk), user=staff)
+        deadline.refresh_from_db()
+        assert deadline.met_at is not None and deadline.missed_at is None
+        sweep("2026-03-10")
+        assert len(mail.outbox) == 1
