@@ -151,7 +151,8 @@ class ResultAtomView(View):
                 reverse("publication:result_detail", args=[notice.pk])
             )
             feed.add_item(
-                title=f"{notice.target_name}：{categories.get(notice.category, '')}",
+                title=f"{notice.target_name}（{notice.credit_code}）："
+                f"{categories.get(notice.category, '')}",
                 link=link,
                 unique_id=link,
                 description=_("%(from)s 至 %(to)s，%(authority)s 检查。")

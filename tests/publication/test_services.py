@@ -123,10 +123,13 @@ def test_a_withdrawal_needs_a_reason_and_deletes_nothing(
 def test_the_platform_gets_each_publication_once(
     report, staff_user, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        notice = notice_publish(result=first_result(report), user=staff_user)
     from publication.feed import feed_enqueue
 
-    feed_enqueue(notice_id=notice.pk, action="publish")  # the same event again
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notice = notice_publish(result=first_result(report), user=staff_user)
+    assert callbacks  # queued for the platform once committed
+    for _again in range(2):  # the hook, then the same event again
+        with django_capture_on_commit_callbacks(execute=False):
+            feed_enqueue(notice_id=notice.pk, action="publish")
     item = FeedItem.objects.get()
     assert item.idempotency_key == f"notice-{notice.result_id}-v1-publish"

@@ -1,0 +1,150 @@
+"""The public results (no login): search and filters, pagination, each notice, the open data with
+the same filters and stable field names (docs/open-data.md), and safety — unpublished or
+withdrawn never visible, every text escaped."""
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+
+from inspections.models import TargetResult
+from publication.models import ResultNotice
+from publication.services import notice_correct, notice_publish, notice_publish_all, notice_withdraw
+
+pytestmark = pytest.mark.django_db
+SCRIPT = "<script>alert('x')</script>"
+JSON_FIELDS = {
+    "target_name",
+    "credit_code",
+    "items",
+    "legal_basis",
+    "result",
+    "inspected_from",
+    "inspected_to",
+    "authority",
+    "inspectors",
+    "published_at",
+}
+
+
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8-sig")
+
+
+@pytest.fixture
+def published(report, staff_user):
+    return notice_publish_all(report=report, user=staff_user)
+
+
+def test_the_list_shows_published_results_only(client, report, staff_user):
+    results = list(report.results.order_by("pk"))
+    shown = notice_publish(result=results[0], user=staff_user)
+    withdrawn = notice_publish(result=results[1], user=staff_user)
+    notice_withdraw(notice=withdrawn, user=staff_user, reason="复核中")
+    page = body(client.get(reverse("publication:result_list")))
+    assert shown.target_name in page
+    assert withdrawn.target_name not in page
+    unpublished = results[2].inspection.institution.name
+    assert unpublished not in page
+    for fmt in ("csv", "json", "atom"):
+        data = body(client.get(reverse(f"publication:result_list_{fmt}")))
+        assert shown.credit_code in data
+        assert withdrawn.credit_code not in data and unpublished not in data
+    assert client.get(reverse("publication:result_detail", args=[withdrawn.pk])).status_code == 404
+
+
+def test_search_and_filters_on_pages_and_open_data(client, published):
+    target = next(n for n in published if n.category == "case_filed")
+    others = [n for n in published if n.pk != target.pk]
+    cases = {
+        "q": target.target_name[-8:],
+        "result": "case_filed",
+    }
+    for key, value in cases.items():
+        page = body(client.get(reverse("publication:result_list"), {key: value}))
+        assert target.target_name in page and others[0].target_name not in page
+        data = json.loads(body(client.get(reverse("publication:result_list_json"), {key: value})))
+        assert [r["credit_code"] for r in data["results"]] == [target.credit_code]
+    by_code = body(
+        client.get(reverse("publication:result_list"), {"q": target.credit_code.lower()})
+    )
+    assert target.target_name in by_code
+    nothing = json.loads(body(client.get(reverse("publication:result_list_json"), {"year": 2019})))
+    assert nothing["results"] == []
+    # Unknown filter values are ignored, not errors.
+    assert (
+        client.get(reverse("publication:result_list"), {"year": "abc", "result": "x"}).status_code
+        == 200
+    )
+
+
+def test_json_fields_are_the_documented_ones(client, published):
+    data = json.loads(body(client.get(reverse("publication:result_list_json"))))
+    assert data["format"] == "shuangsuiji-results/1"
+    result = data["results"][0]
+    assert set(result) >= JSON_FIELDS
+    assert result["result"] in TargetResult.Category.values
+    assert result["inspectors"][0].keys() == {"name", "certificate"}
+    assert result["url"].startswith("http://")
+
+
+def test_csv_opens_in_a_spreadsheet(client, published):
+    response = client.get(reverse("publication:result_list_csv"))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == len(published)
+    assert {"target_name", "credit_code", "result", "inspectors"} <= set(rows[0])
+
+
+def test_atom_is_a_feed(client, published):
+    response = client.get(reverse("publication:result_list_atom"))
+    root = ET.fromstring(b"".join(response.streaming_content))
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == len(published)
+
+
+def test_detail_shows_versions_and_withholdings(client, published, staff_user):
+    notice = published[0]
+    new = notice_correct(
+        notice=notice,
+        user=staff_user,
+        reason="更正检查发现的表述",
+        withheld={"inspectors": "依法不予公开：执法人员人身安全"},
+    )
+    page = body(client.get(reverse("publication:result_detail", args=[new.pk])))
+    assert "更正检查发现的表述" in page and "依法不予公开：执法人员人身安全" in page
+    old = body(client.get(reverse("publication:result_detail", args=[notice.pk])))
+    assert "本结果已更正" in old
+
+
+def test_every_text_that_reaches_the_public_is_escaped(client, report, staff_user):
+    result = report.results.order_by("pk").first()
+    record = result.inspection.records.get()
+    record.items.update(finding=SCRIPT)
+    institution = result.inspection.institution
+    institution.name = f"{SCRIPT}律师事务所"
+    institution.save()
+    notice = notice_publish(result=result, user=staff_user)
+    notice_correct(notice=notice, user=staff_user, reason=SCRIPT, findings=SCRIPT)
+    current = ResultNotice.objects.public().get()
+    for url in (
+        reverse("publication:result_list"),
+        reverse("publication:result_detail", args=[current.pk]),
+        reverse("publication:result_detail", args=[notice.pk]),
+        reverse("publication:result_list_atom"),
+    ):
+        page = body(client.get(url))
+        assert SCRIPT not in page, url
+        assert "&lt;script&gt;" in page, url
+
+
+def test_list_queries_are_bounded(client, published, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("publication:result_list"))
+    assert response.status_code == 200
