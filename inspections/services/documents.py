@@ -32,8 +32,6 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core.exceptions import ServiceError
 from inspections.models import (
@@ -46,9 +44,15 @@ from inspections.models import (
     TargetResult,
 )
 
-logger = logging.getLogger(__name__)
-# WeasyPrint logs each of its seven steps at INFO: noise in a worker's log, once per document.
+# WeasyPrint logs each of its steps at INFO, per document and three times on import: noise in
+# the worker's log and in every manage.py command (they import the services). Quieted before the
+# import, hence the imports below the statement.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
+
+logger = logging.getLogger(__name__)
 
 # Long side of an evidence thumbnail in pixels: printed 40 mm wide, that is about 300 dpi.
 THUMBNAIL_PX = 480
@@ -207,10 +211,10 @@ def _store(instance: models.Model, file_field: str, sha_field: str, name: str, d
     storage = file.storage
     current = type(instance).objects.filter(pk=instance.pk).values_list(file_field, sha_field)
     stored_name, stored_sha = current.get()
-    if stored_name == name and stored_sha == sha and storage.exists(name):
+    if stored_name == name and stored_sha == sha and stored_sha256(storage, name) == sha:
         setattr(instance, file_field, name)
         setattr(instance, sha_field, sha)
-        return  # the same bytes under the same name: nothing to do
+        return  # the same bytes are already there under the same name: nothing to do
     storage.delete(name)  # the stable name is overwritten, not suffixed
     saved = storage.save(name, ContentFile(data))
     type(instance).objects.filter(pk=instance.pk).update(**{file_field: saved, sha_field: sha})
@@ -224,6 +228,17 @@ def _rows_of(cells: list, width: int) -> list[list]:
     if rows:
         rows[-1] += [None] * (width - len(rows[-1]))
     return rows
+
+
+def stored_sha256(storage, name: str) -> str | None:
+    """SHA-256 of a stored file, None if there is none."""
+    if not name or not storage.exists(name):
+        return None
+    digest = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _year(moment) -> int:
