@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.exceptions import ServiceError
+from inspections.admin.archive import TaskArchiveAdminMixin
 from inspections.admin.common import render_page, show_service_error
 from inspections.admin.forms import DecisionForm, InspectionTaskForm, TaskFromRoundForm
 from inspections.models import InspectionTask
@@ -28,7 +29,7 @@ APPROVAL_FIELDS = ["status", "applied_by", "applied_at", "approved_by", "approve
 
 
 @admin.register(InspectionTask)
-class InspectionTaskAdmin(SimpleHistoryAdmin):
+class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
     form = InspectionTaskForm
     list_display = [
         "name",
