@@ -17,6 +17,6 @@ app.autodiscover_tasks()
 def _make_broker_folders(sender, **kwargs) -> None:
     """kombu's filesystem transport needs its folders to exist before anything is sent."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if sender.conf.broker_url == "filesystem://" and options.get(key):
             os.makedirs(options[key], exist_ok=True)

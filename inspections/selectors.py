@@ -123,6 +123,11 @@ def plan_public_list() -> QuerySet[AnnualPlan]:
     )
 
 
+def plans_current(*, year: int) -> list[AnnualPlan]:
+    """The published plans of the year (the home page)."""
+    return list(plan_public_list().filter(year=year))
+
+
 def _methods_display(methods: list[str]) -> str:
     labels = dict(Method.choices)
     return "、".join(str(labels.get(m, m)) for m in methods or [])

@@ -91,6 +91,14 @@ def notice_versions(*, notice: ResultNotice) -> list[ResultNotice]:
     )
 
 
+def results_latest(*, count: int) -> list[ResultNotice]:
+    return list(
+        ResultNotice.objects.public()
+        .select_related("sector")
+        .order_by("-published_at", "-pk")[:count]
+    )
+
+
 def results_of_institution(*, credit_code: str) -> list[ResultNotice]:
     return list(
         ResultNotice.objects.public().filter(credit_code=credit_code).order_by("-inspected_to")

@@ -4,11 +4,14 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
+from inspections.selectors import plans_current
+from publication.selectors import results_latest, results_of_institution
 from registry import selectors
 from registry.models import Institution, Sector
 from registry.validators import DIVISION_RE
 
 PAGE_SIZE = 30
+HOME_RESULTS = 8
 
 
 def public_filters(
@@ -56,6 +59,8 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["counts"] = selectors.registry_counts(day=timezone.localdate())
+        context["latest_results"] = results_latest(count=HOME_RESULTS)
+        context["plans"] = plans_current(year=timezone.localdate().year)
         return context
 
 
@@ -104,6 +109,8 @@ class InstitutionDetailView(TemplateView):
         if institution is None:
             raise Http404
         context["institution"] = institution
+        # Y3.2: its page gathers the inspection results too.
+        context["results"] = results_of_institution(credit_code=institution.credit_code)
         return context
 
 

@@ -148,3 +148,12 @@ def test_list_queries_are_bounded(client, published, django_assert_max_num_queri
     with django_assert_max_num_queries(6):
         response = client.get(reverse("publication:result_list"))
     assert response.status_code == 200
+
+
+def test_the_institution_page_and_the_home_page_show_results(client, published):
+    notice = published[0]
+    page = body(client.get(reverse("registry:institution_detail", args=[notice.credit_code])))
+    assert reverse("publication:result_detail", args=[notice.pk]) in page
+    assert notice.get_category_display() in page
+    home = body(client.get(reverse("registry:home")))
+    assert notice.target_name in home and reverse("publication:result_list") in home

@@ -218,7 +218,8 @@ class TestInstitutionDetail:
         PractitionerFactory.create_batch(40, institution=institution)
         for _ in range(20):
             SupervisionRecordFactory(institution=institution, kind=Kind.INSPECTION)
-        with django_assert_max_num_queries(3):
+        # institution, practitioners, records, published results
+        with django_assert_max_num_queries(4):
             html(client, institution_url(institution))
 
 
