@@ -11,6 +11,7 @@ admin.site.index_title = _("业务管理")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("inspect/", include("inspections.urls_inspect")),
     path("", include("registry.urls")),
     path("", include("inspections.urls")),
     path("", include("publication.urls")),

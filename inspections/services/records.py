@@ -64,7 +64,8 @@ def inspections_of(user) -> QuerySet[Inspection]:
     anyone else. Every /inspect/ URL is looked up through this, so others get 404."""
     if not getattr(user, "is_authenticated", False):
         return Inspection.objects.none()
-    return Inspection.objects.filter(members__inspector__user=user).distinct()
+    # One row per inspection: an account has one inspector, who is on a team once.
+    return Inspection.objects.filter(members__inspector__user=user)
 
 
 def inspection_member(*, inspection: Inspection, user) -> InspectionMember:
@@ -389,7 +390,7 @@ def evidence_add(
     """Attach a photo or a PDF to a draft record (or one of its items). The type is read from the
     content, never the name; at most 10 MB; photos are re-encoded without location data; the
     SHA-256 is of the bytes stored (Y3.5: evidence archived completely and accurately). A refused
-    upload changes nothing in the record."""
+    upload changes nothing in the record; the same file sent twice is kept once."""
     record = _draft_locked(record, user)
     name = _display_name(getattr(upload, "name", ""))
     if item is not None and item.record_id != record.pk:
@@ -424,13 +425,18 @@ def evidence_add(
         stored, content_type, ext = data, "application/pdf", "pdf"
     else:
         stored, content_type, ext = _image_clean(data, name)
+    sha256 = hashlib.sha256(stored).hexdigest()
+    # The same file sent again (an upload retried after the network dropped) is stored once.
+    existing = record.evidence.filter(sha256=sha256, item=item).first()
+    if existing is not None:
+        return existing
     evidence = Evidence(
         record=record,
         item=item,
         original_name=name,
         content_type=content_type,
         size=len(stored),
-        sha256=hashlib.sha256(stored).hexdigest(),
+        sha256=sha256,
         uploaded_by=user,
     )
     evidence.file.save(f"{uuid.uuid4().hex}.{ext}", ContentFile(stored), save=False)

@@ -202,6 +202,13 @@ class TestEvidence:
         assert pdf.file.read() == PDF_BYTES  # PDFs are kept byte for byte
         assert pdf.file.name.endswith(".pdf")
 
+    def test_the_same_file_sent_twice_is_kept_once(self, record, team):
+        # A retried upload (the network dropped before the answer came back).
+        first = evidence_add(record=record, user=team[0], upload=upload("a.jpg", jpeg_bytes()))
+        again = evidence_add(record=record, user=team[1], upload=upload("a.jpg", jpeg_bytes()))
+        assert again.pk == first.pk
+        assert record.evidence.count() == 1
+
     def test_evidence_for_one_item(self, record, team):
         item = record.items.order_by("order").last()
         evidence = evidence_add(
