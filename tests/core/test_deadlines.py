@@ -12,7 +12,7 @@ from email.header import decode_header, make_header
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from core.deadlines import deadline_meet, deadline_open, deadline_sweep, reminder_send
@@ -381,3 +381,27 @@ class TestPlanDeadlines:
         assert deadline.met_at is not None and deadline.missed_at is None
         sweep("2026-03-10")
         assert len(mail.outbox) == 1
+
+
+def test_beat_runs_the_sweep_every_morning_at_0830_shanghai():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="core.deadline_sweep_task")
+    crontab = task.crontab
+    assert task.enabled
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("30", "8", "*")
+    assert str(crontab.timezone) == "Asia/Shanghai"
+
+
+def test_command_leaves_the_sending_to_the_worker(staff, django_capture_on_commit_callbacks):
+    report_deadline(task_ending(day("2026-09-30")), staff)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("deadlines_sweep", "--date", "2026-10-13", stdout=out)
+    assert "新建提醒 1 条" in out.getvalue() and "已交给后台任务发送" in out.getvalue()
+    assert len(callbacks) == 1 and mail.outbox == []
+
+
+def test_command_refuses_a_bad_date():
+    with pytest.raises(CommandError, match="不是 YYYY-MM-DD 格式的日期"):
+        call_command("deadlines_sweep", "--date", "2026/13/01")

@@ -1,0 +1,201 @@
+"""Reminders through a real Celery worker and the real Redis (issue 4 §4): each reminder is sent
+exactly once although the sweep is enqueued twice, and once again after its worker is killed in
+the middle of sending it (late acknowledgement, CELERY_TASK_ACKS_LATE).
+
+The workers run tests/core/worker_settings.py: e-mail goes to files the test reads, or to an SMTP
+port that the test holds open without ever answering, so the sending hangs where the test wants
+it."""
+
+import datetime as dt
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from core import roles
+from core.deadlines import deadline_open
+from core.models import Deadline, Notification, Reminder
+from core.tasks import deadline_sweep_task
+from inspections.models import InspectionTask
+from tests.factories import UserFactory, sector
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+pytestmark = [
+    pytest.mark.postgres,
+    # Committed data for the workers' own connections; serialized_rollback puts back the rows
+    # that migrations made (sectors, calendar, groups) for the transactional tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set REDIS_URL (CI does)"),
+]
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()  # nothing left over from an earlier run
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def workers(tmp_path):
+    """Start workers with `workers(mail_dir=..., smtp_port=...)`; stopped at the end."""
+    started = []
+
+    def start(*, mail_dir: Path | None = None, smtp_port: int | None = None):
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.core.worker_settings",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "WORKER_MAIL_DIR": str(mail_dir or tmp_path / "unused"),
+        }
+        if smtp_port:
+            env["WORKER_SMTP_PORT"] = str(smtp_port)
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
+            + ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        proc.log_path = log.name
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def wait_for(condition, worker, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        assert worker.poll() is None, Path(worker.log_path).read_text()
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}:\n{Path(worker.log_path).read_text()}")
+
+
+def drained(redis_db) -> bool:
+    """Nothing queued and nothing delivered but unacknowledged."""
+    return redis_db.llen("celery") == 0 and redis_db.hlen("unacked") == 0
+
+
+def mails(folder: Path) -> list[tuple[str, list[str]]]:
+    """(subject, recipients) of every e-mail the file backend wrote."""
+    found = []
+    for path in sorted(folder.glob("*.log")):
+        for chunk in path.read_bytes().split(b"-" * 79):
+            if chunk.strip():
+                message = email.message_from_bytes(chunk.strip())
+                subject = str(make_header(decode_header(message["Subject"])))
+                found.append((subject, [a.strip() for a in message["To"].split(",")]))
+    return found
+
+
+@pytest.fixture
+def overdue_report():
+    """A report deadline due 13 Oct 2026 (N13), looked at on the 14th: due and overdue owed."""
+    staff = UserFactory(username="li", first_name="李科员", email="li@bureau.example")
+    leader = UserFactory(username="zhang", first_name="张局长", email="zhang@bureau.example")
+    leader.groups.add(Group.objects.get(name=roles.LEADER))
+    task = InspectionTask.objects.create(
+        kind=InspectionTask.Kind.SPECIAL,
+        name="律师事务所专项检查",
+        sector=sector("lawyer"),
+        starts_on=dt.date(2026, 9, 20),
+        ends_on=dt.date(2026, 9, 30),
+    )
+    return deadline_open(
+        kind=Deadline.Kind.REPORT,
+        subject=task,
+        starts_on=task.ends_on,
+        workdays=5,
+        title="律师事务所专项检查：完成抽查报告",
+        rule="N13",
+        responsible=staff,
+    )
+
+
+def test_sweep_enqueued_twice_sends_each_reminder_once(redis_db, workers, tmp_path, overdue_report):
+    mail_dir = tmp_path / "mail"
+    worker = workers(mail_dir=mail_dir)
+    deadline_sweep_task.delay("2026-10-14")
+    deadline_sweep_task.delay("2026-10-14")
+
+    wait_for(lambda: Reminder.objects.filter(sent_at__isnull=False).count() == 2, worker, "sending")
+    wait_for(lambda: drained(redis_db), worker, "an empty queue")
+
+    sent = mails(mail_dir)
+    assert sorted(subject[:4] for subject, _to in sent) == ["【今日到", "【逾期】"]
+    assert len(sent) == 2
+    escalation = next(to for subject, to in sent if subject.startswith("【逾期】"))
+    assert escalation == ["li@bureau.example", "zhang@bureau.example"]
+    assert Notification.objects.count() == 3  # due: 李科员; overdue: 李科员 and 张局长
+    overdue_report.refresh_from_db()
+    assert overdue_report.missed_at is not None
+
+
+def test_worker_killed_while_sending_sends_once_after_restart(
+    redis_db, workers, tmp_path, overdue_report
+):
+    # An SMTP port that accepts and never answers: the sending hangs after the reminder row is
+    # committed and locked, before anything is sent.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    held, connected = [], threading.Event()
+
+    def hold():
+        conn, _addr = silent.accept()
+        held.append(conn)
+        connected.set()
+
+    threading.Thread(target=hold, daemon=True).start()
+    first = workers(smtp_port=silent.getsockname()[1])
+    deadline_sweep_task.delay("2026-10-13")  # the due day: one reminder owed
+
+    wait_for(connected.is_set, first, "the worker to start sending")
+    reminder = Reminder.objects.get()
+    assert reminder.kind == Reminder.Kind.DUE and reminder.sent_at is None
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    for conn in held:
+        conn.close()
+    silent.close()
+
+    # Delivered, never acknowledged: the message waits in Redis; nothing was sent.
+    assert redis_db.hlen("unacked") == 1
+    reminder.refresh_from_db()
+    assert reminder.sent_at is None and not Notification.objects.exists()
+
+    mail_dir = tmp_path / "mail"
+    second = workers(mail_dir=mail_dir)
+    wait_for(lambda: Reminder.objects.filter(sent_at__isnull=False).exists(), second, "sending")
+    wait_for(lambda: drained(redis_db), second, "an empty queue")
+    time.sleep(6)  # past the visibility timeout: nothing else comes back
+    assert drained(redis_db)
+
+    sent = mails(mail_dir)
+    assert [subject for subject, _to in sent] == ["【今日到期】律师事务所专项检查：完成抽查报告"]
+    assert Notification.objects.count() == 1
