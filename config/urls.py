@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from core.views import healthz
+
 admin.site.site_header = _("双随机、一公开 监管平台")
 admin.site.site_title = _("双随机、一公开 监管平台")
 admin.site.index_title = _("业务管理")
@@ -11,6 +13,7 @@ admin.site.index_title = _("业务管理")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
     path("inspect/", include("inspections.urls_inspect")),
     path("", include("registry.urls")),
     path("", include("inspections.urls")),
