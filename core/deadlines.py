@@ -102,7 +102,7 @@ class SweepResult:
     open: int = 0
     due_computed: int = 0
     calendar_missing: set[int] = field(default_factory=set)  # years still without a calendar
-    reminders_created: int = 0
+    reminders_created: int = 0  # an overlapping sweep may count rows the other one inserted
     missed: int = 0
     to_send: list[int] = field(default_factory=list)  # reminder ids handed to the sending
 

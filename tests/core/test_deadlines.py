@@ -8,11 +8,14 @@ person notices is the e-mail (mail.outbox) and the in-app notification.
 
 import datetime as dt
 import io
+import threading
+import time
 from email.header import decode_header, make_header
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.deadlines import deadline_meet, deadline_open, deadline_sweep, reminder_send
@@ -405,3 +408,39 @@ def test_command_leaves_the_sending_to_the_worker(staff, django_capture_on_commi
 def test_command_refuses_a_bad_date():
     with pytest.raises(CommandError, match="不是 YYYY-MM-DD 格式的日期"):
         call_command("deadlines_sweep", "--date", "2026/13/01")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sweeps_create_and_send_each_reminder_once():
+    """Two sweeps at once, on their own connections: the second one's INSERT waits for the
+    first's rows (unique per deadline and kind) and inserts nothing; both hand the reminders to
+    the sending, which lets only one through."""
+    staff = UserFactory(username="li", email="li@bureau.example")
+    report_deadline(task_ending(day("2026-09-30")), staff)
+    first_done, results = threading.Event(), {}
+
+    def first():
+        with transaction.atomic():
+            results["first"] = deadline_sweep(today=day("2026-10-14"), enqueue=False)
+            first_done.set()
+            time.sleep(1)  # still uncommitted while the second sweep runs
+        connection.close()
+
+    def second():
+        first_done.wait(timeout=30)
+        results["second"] = deadline_sweep(today=day("2026-10-14"), enqueue=False)
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert results["first"].reminders_created == 2
+    assert sorted(results["second"].to_send) == sorted(results["first"].to_send)
+    assert Reminder.objects.count() == 2
+    for pk in results["first"].to_send + results["second"].to_send:
+        reminder_send(reminder_id=pk)
+    assert labels() == ["【今日到期】", "【逾期】"]
