@@ -26,6 +26,7 @@ from inspections.services.draws import draw_announce, draw_execute, draw_inputs
 from inspections.services.plans import plan_publish
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 from registry.imports import registry_import
+from registry.management import demo_fieldwork
 from registry.models import (
     CheckItem,
     Inspector,
@@ -367,9 +368,23 @@ PLAN_SECTIONS = [
         ],
     ),
 ]
-# Demo draws: the lawyers' second round, announced and executed; the notaries' second round,
-# announced and waiting for its sources. Times are Asia/Shanghai.
+# Demo draws: the lawyers' two rounds, announced and executed (the first carried through to the
+# filing, the second in progress: registry/management/demo_fieldwork.py); the notaries' second
+# round, announced and waiting for its sources. Times are Asia/Shanghai.
 DEMO_DRAWS = [
+    {
+        "sector": "lawyer",
+        "round": 1,
+        "applied_at": (2026, 3, 16, 9, 30),
+        "approved_at": (2026, 3, 17, 15, 0),
+        "announced_at": (2026, 3, 20, 10, 0),
+        "sources": [
+            {"kind": "ssq", "name": "中国福利彩票双色球第2026032期", "date": "2026-03-24"},
+            {"kind": "dlt", "name": "超级大乐透第26032期", "date": "2026-03-23"},
+            {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-03-25"},
+        ],
+        "executed_at": (2026, 3, 26, 16, 30),
+    },
     {
         "sector": "lawyer",
         "round": 2,
@@ -452,6 +467,7 @@ class Command(BaseCommand):
             plan = self.plan()
             for spec in DEMO_DRAWS:
                 self.draw(plan, spec)
+            self.fieldwork(plan)
         self.stdout.write(self.style.SUCCESS(_("演示数据已就绪。")))
         self.stdout.write(
             _("演示账号（密码：%(pw)s）：%(names)s")
@@ -782,11 +798,10 @@ class Command(BaseCommand):
                     number=number,
                     defaults={"starts_on": starts_on, "ends_on": ends_on},
                 )
-        plan_publish(plan=plan, user=staff)
-        # plan_publish stamps the present moment, and a plan published after 31 January is shown
-        # as late (Y3.4). The demo's plan was published on time, so its date is set afterwards;
-        # a queryset update, so no history row records the demo's backdating.
-        AnnualPlan.objects.filter(pk=plan.pk).update(published_at=shanghai(2026, 1, 20, 9, 30))
+        # Published on time (Y3.4: by 31 January), replayed on its day: the publication time and
+        # the plan's deadline agree.
+        with demo_fieldwork.replayed_at(shanghai(2026, 1, 20, 9, 30)):
+            plan_publish(plan=plan, user=staff)
         self.stdout.write(f"plan: {plan}")
         return plan
 
@@ -826,6 +841,22 @@ class Command(BaseCommand):
                 at=shanghai(*spec["executed_at"]),
             )
         self.stdout.write(f"draw: {draw} ({draw.get_status_display()})")
+
+    def fieldwork(self, plan: AnnualPlan) -> None:
+        User = get_user_model()
+        staff, leader, legal = (
+            User.objects.get(username=name) for name in ("demo-staff", "demo-leader", "demo-legal")
+        )
+        demo_fieldwork.inspector_accounts()
+        tasks = {
+            t.plan_round.number: t
+            for t in InspectionTask.objects.filter(
+                plan_round__section__plan=plan, plan_round__section__sector__code="lawyer"
+            ).select_related("plan_round")
+        }
+        demo_fieldwork.finish_round(tasks[1], staff=staff, leader=leader, legal=legal)
+        demo_fieldwork.round_in_progress(tasks[2])
+        self.stdout.write(_("检查：第 1 批已办结并备案，第 2 批检查进行中。"))
 
     @staticmethod
     def values_with_conflict(draw: Draw) -> list[list[int]]:

@@ -1,0 +1,125 @@
+"""`manage.py demo_data`: the demo a bureau sees after `make run` — draws that verify, the first
+lawyers' round carried through to the filing, the second in progress on demo-inspector-1's
+tablet — and not one resident ID number or phone number on any public page or export (SPEC §7,
+issue 5 §4)."""
+
+import io
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from inspections.models import CheckRecord, Draw, Inspection, InspectionTask
+from inspections.services.draws import draw_verify
+from publication.models import ResultNotice
+from registry.models import Institution, Practitioner
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "demo-Pass-2026"
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@pytest.fixture
+def demo():
+    call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
+
+
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8-sig")
+
+
+def test_the_demo_tells_the_whole_story(demo, client):
+    executed = Draw.objects.filter(status=Draw.Status.EXECUTED)
+    assert executed.count() == 2
+    assert all(draw_verify(d) == [] for d in executed)
+    assert Draw.objects.filter(status=Draw.Status.ANNOUNCED).count() == 1
+
+    finished = InspectionTask.objects.get(plan_round__number=1, sector__code="lawyer")
+    inspections = finished.inspections.all()
+    for inspection in inspections:
+        record = inspection.records.get()
+        assert record.is_submitted and record.evidence.count() == 1
+        assert record.signatures.filter(role="inspector").count() == 2
+        assert record.signatures.filter(role="representative").count() == 1
+        assert inspection.feedback.delivered_on
+    assert finished.report.is_approved
+    assert finished.filing.received_by.username == "demo-legal"
+    assert finished.inspections.filter(ledger_entries__isnull=False).count() == 2
+    assert ResultNotice.objects.public().count() == inspections.count()
+    assert not ResultNotice.objects.filter(late=True).exists()
+
+    current = InspectionTask.objects.get(plan_round__number=2, sector__code="lawyer")
+    mine = Inspection.objects.filter(
+        task=current, members__inspector__user__username="demo-inspector-1"
+    )
+    assert CheckRecord.objects.filter(inspection__in=mine, status="draft").count() == 1
+    assert client.login(username="demo-inspector-1", password=PASSWORD)
+    page = body(client.get("/inspect/"))
+    assert all(i.institution.name in page for i in mine)
+
+    # Running it again changes nothing that was there.
+    counts = (CheckRecord.objects.count(), ResultNotice.objects.count(), Draw.objects.count())
+    call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
+    assert counts == (
+        CheckRecord.objects.count(),
+        ResultNotice.objects.count(),
+        Draw.objects.count(),
+    )
+
+
+def public_urls() -> list[str]:
+    urls = [
+        reverse("registry:home"),
+        reverse("registry:checkitem_list"),
+        reverse("registry:institution_list"),
+        reverse("registry:inspector_list"),
+        reverse("inspections:plan_list"),
+        reverse("inspections:draw_list"),
+        reverse("inspections:draw_list_json"),
+        reverse("publication:result_list"),
+        reverse("publication:result_list_csv"),
+        reverse("publication:result_list_json"),
+        reverse("publication:result_list_atom"),
+    ]
+    pages = -(-Institution.objects.count() // 30)
+    urls += [f"{reverse('registry:institution_list')}?page={n}" for n in range(2, pages + 1)]
+    urls += [
+        reverse("registry:institution_detail", args=[code])
+        for code in Institution.objects.values_list("credit_code", flat=True)
+    ]
+    from inspections.models import AnnualPlan
+
+    urls += [reverse("inspections:plan_detail", args=[p.pk]) for p in AnnualPlan.objects.all()]
+    for draw in Draw.objects.all():
+        urls += [
+            reverse("inspections:draw_detail", args=[draw.pk]),
+            reverse("inspections:draw_json", args=[draw.pk]),
+        ]
+    urls += [
+        reverse("publication:result_detail", args=[pk])
+        for pk in ResultNotice.objects.values_list("pk", flat=True)
+    ]
+    return urls
+
+
+def test_no_personal_data_on_any_public_page_or_export(demo, client):
+    people = Practitioner.objects.exclude(id_number="")
+    ids = set(people.values_list("id_number", flat=True))
+    phones = set(Practitioner.objects.exclude(phone="").values_list("phone", flat=True))
+    assert len(ids) > 1000 and len(phones) > 1000  # the demo has them, on the staff side
+    scanned = 0
+    for url in public_urls():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = body(response)
+        if url.endswith(".json"):
+            json.loads(text)
+        leaked = set(ID_NUMBER.findall(text)) & ids or set(PHONE.findall(text)) & phones
+        assert not leaked, (url, leaked)
+        assert not PHONE.findall(text), (url, PHONE.findall(text)[:3])
+        scanned += 1
+    assert scanned > 100
