@@ -41,6 +41,7 @@ from inspections.services import records as services
 from registry.models import Inspector, Method
 
 LIST_LIMIT = 200  # an inspector has a few dozen a year; the list is not paginated
+PROBLEMS_KEY = "inspect_record_problems"
 
 
 # --- Logging in --------------------------------------------------------------------------------
@@ -98,7 +99,13 @@ class InspectorMixin:
         self.inspector = Inspector.objects.filter(user=request.user).first()
         if self.inspector is None:
             return TemplateResponse(request, "inspections/inspect/not_inspector.html", status=403)
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            # Not mine, or not there: the same answer, in the screens' own words.
+            if _wants_json(request):
+                return JsonResponse({"error": _("没有找到。")}, status=404)
+            return TemplateResponse(request, "inspections/inspect/not_found.html", status=404)
 
     def get_inspection(self) -> Inspection:
         return get_object_or_404(
@@ -228,6 +235,7 @@ class InspectionDetailView(InspectorMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         inspection = self.get_inspection()
         context.update(inspection_context(inspection, self.request.user))
+        context["problems"] = self.request.session.pop(PROBLEMS_KEY, None)
         return context
 
 
@@ -237,7 +245,9 @@ def inspection_context(inspection: Inspection, user, record: CheckRecord | None 
     members = list(
         inspection.members.select_related("inspector").prefetch_related("inspector__sectors")
     )
-    versions = list(inspection.records.select_related("submitted_by").order_by("version"))
+    versions = list(
+        inspection.records.select_related("submitted_by__inspector").order_by("version")
+    )
     if record is None:
         record = versions[-1] if versions else None
     context = {
@@ -362,11 +372,11 @@ class RecordSubmitView(InspectorMixin, View):
         try:
             services.record_submit(record=record, user=request.user)
         except services.RecordIncomplete as error:
-            context = inspection_context(inspection, request.user)
-            context["problems"] = error.problems
-            return TemplateResponse(
-                request, "inspections/inspect/inspection_detail.html", context, status=400
-            )
+            if _wants_json(request):
+                return _refused(request, error, inspection)
+            # Shown once by the inspection page (after a redirect, so a reload does not post).
+            request.session[PROBLEMS_KEY] = [str(p) for p in error.problems]
+            return HttpResponseRedirect(_detail_url(inspection) + "#problems")
         except ServiceError as error:
             return _refused(request, error, inspection)
         messages.success(
