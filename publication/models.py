@@ -128,10 +128,15 @@ class Publication(models.Model):
 
     kind = models.CharField(_("内容"), max_length=16, choices=Kind.choices)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    # What was published, when it is one object (a registry update has none).
     subject_type = models.ForeignKey(
-        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+        "contenttypes.ContentType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    subject_id = models.PositiveBigIntegerField()
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
     title = models.CharField(_("标题"), max_length=300)
     action = models.CharField(

@@ -72,16 +72,38 @@ def _withhold(content: dict, withheld: dict[str, str] | None) -> dict:
     return content
 
 
+def publication_log(
+    *,
+    kind: str,
+    title: str,
+    user=None,
+    subject=None,
+    action: str = "publish",
+    channel: str = Publication.Channel.SITE,
+    at=None,
+    note: str = "",
+) -> Publication:
+    """Record what was published, where, when and by whom (Y3.6, N6; Y4(2): traceable)."""
+    return Publication.objects.create(
+        kind=kind,
+        channel=channel,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=subject.pk if subject is not None else None,
+        title=title[:300],
+        action=action,
+        at=at or timezone.now(),
+        by=user,
+        note=note,
+    )
+
+
 def _log(notice: ResultNotice, action: str, user, note: str = "") -> None:
-    Publication.objects.create(
+    publication_log(
         kind=Publication.Kind.RESULT,
-        channel=Publication.Channel.SITE,
-        subject_type=ContentType.objects.get_for_model(ResultNotice),
-        subject_id=notice.pk,
+        subject=notice,
         title=str(notice),
         action=action,
-        at=timezone.now(),
-        by=user,
+        user=user,
         note=note,
     )
 

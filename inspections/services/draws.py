@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 from core.exceptions import ServiceError
 from inspections.models import Draw, DrawSelection, Inspection, InspectionTask, TeamMember
 from inspections.services.fieldwork import inspections_open
+from publication.models import Publication
+from publication.services import publication_log
 from registry.models import Conflict, Inspector, Institution, Jurisdiction, Practitioner
 from registry.services import institution_risk_current
 from tools import verify_draw as algorithm
@@ -309,7 +311,7 @@ def draw_announce(
     announcement = _announcement(task, sources, str(missing_rule or DEFAULT_MISSING_RULE), pools)
     try:
         with transaction.atomic():
-            return Draw.objects.create(
+            draw = Draw.objects.create(
                 task=task,
                 number=number,
                 announcement=announcement,
@@ -320,6 +322,14 @@ def draw_announce(
             )
     except IntegrityError as exc:
         raise ServiceError(_("该任务已有一次有效的抽取。")) from exc
+    publication_log(
+        kind=Publication.Kind.DRAW,
+        subject=draw,
+        title=_("%(draw)s：公告名录和随机源") % {"draw": draw},
+        user=user,
+        at=at,
+    )
+    return draw
 
 
 def _clean_values(draw: Draw, values: list, today: dt.date) -> list[list[int]]:
@@ -409,6 +419,13 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
     _write_rows(draw, result)
     inspections_open(draw=draw)
+    publication_log(
+        kind=Publication.Kind.DRAW,
+        subject=draw,
+        title=_("%(draw)s：抽取结果") % {"draw": draw},
+        user=user,
+        at=at,
+    )
     return draw
 
 

@@ -15,6 +15,8 @@ from core.exceptions import ServiceError
 from core.models import Deadline
 from core.services import WorkdayCalendar, workdays_add, workdays_before
 from inspections.models import AnnualPlan, PlanRevision, PlanSection
+from publication.models import Publication
+from publication.services import publication_log
 from registry.models import CheckItem, Institution, RiskTier
 
 MINIMUM_YEARLY_PERCENT = 5  # N8
@@ -182,6 +184,9 @@ def plan_publish(*, plan: AnnualPlan, user) -> AnnualPlan:
     # A plan made without plan_create gets its deadline record here, met at once (late or not).
     plan_deadline_open(plan=plan, responsible=user, on=timezone.localdate(plan.published_at))
     deadline_meet(kind=Deadline.Kind.PLAN, subject=plan, at=plan.published_at)
+    publication_log(
+        kind=Publication.Kind.PLAN, subject=plan, title=plan.title, user=user, at=plan.published_at
+    )
     return plan
 
 
@@ -296,4 +301,12 @@ def plan_revision_publish(*, revision: PlanRevision, user) -> PlanRevision:
     revision.published_by = user
     revision.save()
     deadline_meet(kind=Deadline.Kind.PLAN_REVISION, subject=revision, at=now)
+    publication_log(
+        kind=Publication.Kind.PLAN_REVISION,
+        subject=revision,
+        title=_("%(plan)s（修订）") % {"plan": revision.plan.title},
+        user=user,
+        at=now,
+        note=revision.reason,
+    )
     return revision

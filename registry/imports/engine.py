@@ -292,6 +292,25 @@ class Importer:
             institution_risk_refresh(institution_ids=self.touched_ids)
 
 
+def _log_publication(importer: "Importer", kind: str, user) -> None:
+    """The list and the registries are public (N6): an import that changed them is logged as a
+    publication of the new state."""
+    result = importer.result
+    if not (result.created or result.updated):
+        return
+    from publication.models import Publication  # publication builds on the registry
+    from publication.services import publication_log
+
+    publication_log(
+        kind=Publication.Kind.CHECKITEM_LIST
+        if kind == "check-items"
+        else Publication.Kind.REGISTRY,
+        title=f"{importer.kind.model._meta.verbose_name}：{result.summary()}",
+        user=user,
+        note=importer.reason,
+    )
+
+
 def registry_import(
     *, kind: str, stream: BinaryIO, dry_run: bool = False, user=None, reason: str = ""
 ) -> ImportResult:
@@ -310,6 +329,7 @@ def registry_import(
             importer.after()
             if dry_run:
                 raise _Rollback
+            _log_publication(importer, kind, user)
     except _Rollback:
         pass
     if importer.result.errors:

@@ -48,8 +48,8 @@ def test_the_notice_says_what_y36_names(report, staff_user, settings):
     ]
     assert "未按规定公示收费标准" in notice.findings
     assert notice.inspected_from == dt.date(2026, 4, 8)
-    log = Publication.objects.get()
-    assert (log.kind, log.channel, log.action, log.by) == ("result", "site", "publish", staff_user)
+    log = Publication.objects.get(kind="result")
+    assert (log.channel, log.action, log.by, log.subject) == ("site", "publish", staff_user, notice)
     with pytest.raises(ServiceError, match="已经公开过"):
         notice_publish(result=result, user=staff_user)
 
@@ -94,7 +94,8 @@ def test_a_correction_is_a_new_version_and_the_old_one_is_kept(report, staff_use
     assert (new.version, new.findings, new.inspectors) == (2, "收费标准未公示。", [])
     assert new.withheld == {"inspectors": "涉及执法人员人身安全（依法不予公开）"}
     assert list(ResultNotice.objects.public()) == [new]
-    assert [p.action for p in Publication.objects.order_by("at", "pk")] == ["publish", "correct"]
+    results = Publication.objects.filter(kind="result").order_by("at", "pk")
+    assert [p.action for p in results] == ["publish", "correct"]
 
 
 def test_withholding_needs_a_reason_and_cannot_hide_the_result(report, staff_user):
@@ -133,3 +134,25 @@ def test_the_platform_gets_each_publication_once(
             feed_enqueue(notice_id=notice.pk, action="publish")
     item = FeedItem.objects.get()
     assert item.idempotency_key == f"notice-{notice.result_id}-v1-publish"
+
+
+def test_plans_draws_and_registry_updates_are_logged_too(report, staff_user):
+    """N6, Y3.6: what was published, where, when and by whom — the fixture published the plan,
+    announced and executed the draw; an import that changes the registry is logged as well."""
+    from pathlib import Path
+
+    from registry.imports import registry_import_file
+
+    logged = {
+        (p.kind, p.subject_type.model if p.subject_type else None)
+        for p in Publication.objects.all()
+    }
+    assert {("plan", "annualplan"), ("draw", "draw")} <= logged
+    draw_titles = list(Publication.objects.filter(kind="draw").values_list("title", flat=True))
+    assert any("公告" in t for t in draw_titles) and any("抽取结果" in t for t in draw_titles)
+    samples = Path(__file__).resolve().parents[2] / "docs" / "samples"
+    registry_import_file(kind="check-items", path=samples / "check-items.csv", user=staff_user)
+    entry = Publication.objects.get(kind="checkitem_list")
+    assert entry.by == staff_user and "新增" in entry.title
+    registry_import_file(kind="check-items", path=samples / "check-items.csv", user=staff_user)
+    assert Publication.objects.filter(kind="checkitem_list").count() == 1  # nothing changed
