@@ -21,6 +21,7 @@ from inspections.models import AnnualPlan, PlanRevision, PlanRound, PlanSection
 from inspections.services.plans import (
     MINIMUM_YEARLY_PERCENT,
     plan_check,
+    plan_deadline_open,
     plan_publish,
     plan_revision_open,
     plan_revision_publish,
@@ -212,6 +213,11 @@ class AnnualPlanAdmin(SimpleHistoryAdmin):
         if obj is None:
             return []
         return ["jurisdiction", "year", "status", "publication", "published_by"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # Y3.4: the 31 January deadline starts with the plan
+            plan_deadline_open(plan=obj, responsible=request.user)
 
     @admin.display(description=_("公布情况（Y3.4：1 月 31 日前）"))
     def publication(self, obj):

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import CalendarYear
+from core.models import CalendarYear, Deadline
 from inspections.admin.draws import draw_detail
 from inspections.models import (
     AnnualPlan,
@@ -166,6 +166,9 @@ class TestFullFlow:
         )
         assert response.status_code == 302
         plan = AnnualPlan.objects.get(year=LAST_YEAR)
+        # Y3.4: the plan's 31 January deadline starts with it, the office's to meet.
+        deadline = Deadline.objects.get(kind=Deadline.Kind.PLAN, subject_id=plan.pk)
+        assert (deadline.due_on, deadline.responsible) == (dt.date(LAST_YEAR, 1, 31), staff_user)
         section = plan.sections.get()
         assert set(section.check_items.all()) == set(world.items)
         assert any("须改正后才能公布" in m for m in messages_of(response))
