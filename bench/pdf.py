@@ -1,0 +1,606 @@
+#!/usr/bin/env python
+"""Benchmark of the PDFs (issue 4 §6, docs/performance.md).
+
+A check record of 12 items with 4 photos (12-megapixel JPEGs of about 3–4 MB, made with Pillow from
+gradients, shapes and noise so a codec treats them as photos), two inspectors' and the
+representative's signatures. Measures:
+
+- one record rendered in this process (`record_pdf_render`: thumbnails, HTML, WeasyPrint, the
+  stored file and its hash), the first (cold: fonts loaded) and the median of --repeat more;
+  where the time goes: thumbnails, building the HTML (twice: the fingerprint under the lock),
+  WeasyPrint layout, PDF writing (with the font subsetting), storing;
+- 200 such records rendered by a real Celery worker (`celery -A config worker`, prefork, a
+  subprocess) through Redis: from the first enqueue of `record_pdf_render_task` until every
+  record has its PDF stored, with the worker already up — once for each --concurrency (by
+  default 1 and the number of CPUs), with the CPU time of the pool;
+- the memory of the worker: peak RSS of each of its processes (VmHWM) and of the whole tree
+  (sampled every 0.2 s).
+
+    python bench/pdf.py [--records N] [--repeat R] [--concurrency C [C …]]
+                        [--database-url URL] [--redis-url URL] [--media DIR]
+
+The script works in a scratch PostgreSQL database that it DROPS and re-creates (default
+`shuangsuiji_bench_pdf`; `--database-url` or `BENCH_PDF_DATABASE_URL`), a scratch media folder
+it empties (default /tmp/shuangsuiji-bench-pdf-media) and Redis database 13, which it purges. It
+ignores DATABASE_URL, which points at the development database. It prints numbers and asserts
+nothing.
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import io
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench_pdf"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+DEFAULT_MEDIA = Path("/tmp/shuangsuiji-bench-pdf-media")
+RECORDS, ITEMS, PHOTOS_PER_RECORD, DISTINCT_PHOTOS = 200, 12, 4, 8
+PHOTO_SIZE = (4000, 3000)  # 12 megapixels, a tablet's camera
+SEED = 20260408
+# The requirement's targets.
+TARGET_RENDER_S, TARGET_WORKER_S, TARGET_RSS_MB = 2.0, 300.0, 500.0
+
+
+# -- Django ---------------------------------------------------------------------------------------
+def setup_django(database_url: str, redis_url: str, media: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["MEDIA_ROOT"] = str(media)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["DJANGO_DEBUG"] = "False"  # DEBUG keeps every query's SQL in memory
+    import django
+
+    django.setup()
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(database_url)
+    name = params.get("dbname", "")
+    if "bench" not in name:
+        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def timed(label: str, sink: dict | None = None):
+    started = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - started
+    if sink is not None:
+        sink[label] = sink.get(label, 0.0) + seconds
+    else:
+        print(f"  {label}: {seconds:.1f} s", flush=True)
+
+
+# -- data -----------------------------------------------------------------------------------------
+def photo(seed: int) -> bytes:
+    """A 12-megapixel JPEG of 3–4 MB: smooth gradients and shapes (cheap to code) under sensor-like
+    noise (what makes real photos big)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    small = (PHOTO_SIZE[0] // 8, PHOTO_SIZE[1] // 8)
+    channels = [
+        Image.linear_gradient("L").rotate(rng.randint(0, 359)).resize(small) for _c in range(3)
+    ]
+    image = Image.merge("RGB", channels)
+    draw = ImageDraw.Draw(image)
+    for _i in range(40):
+        x, y = rng.randrange(small[0]), rng.randrange(small[1])
+        colour = tuple(rng.randrange(256) for _c in range(3))
+        draw.ellipse([x, y, x + rng.randrange(10, 120), y + rng.randrange(10, 90)], fill=colour)
+    image = image.filter(ImageFilter.GaussianBlur(3)).resize(PHOTO_SIZE, Image.Resampling.BICUBIC)
+    noise = Image.merge("RGB", [Image.effect_noise(PHOTO_SIZE, 36) for _c in range(3)])
+    image = Image.blend(image, noise, 0.25)  # about 3.3 MB at quality 90
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def signature(seed: int) -> bytes:
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGBA", (900, 300), (0, 0, 0, 0))
+    points = [(60 + i * 40, 150 + rng.randint(-90, 90)) for i in range(20)]
+    ImageDraw.Draw(image).line(points, fill=(10, 10, 60, 255), width=9, joint="curve")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def credit_code(serial: int) -> str:
+    from registry.validators import credit_code_check_char
+
+    body = f"31500103{serial:09d}"  # 31: law firm of 500103 (SPEC §7)
+    return body + credit_code_check_char(body)
+
+
+def generate(n_records: int) -> list[int]:
+    """`n_records` inspections of one task, each with a submitted 12-item record, 4 photos (the
+    8 distinct photo files shared round-robin), 3 signatures. Returns the record ids."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from inspections.models import (
+        CheckRecord,
+        CheckRecordItem,
+        Evidence,
+        Inspection,
+        InspectionMember,
+        InspectionTask,
+        Signature,
+    )
+    from registry.models import CheckItem, Inspector, Institution, Jurisdiction, Method, Sector
+
+    user = get_user_model().objects.create_user("bench-inspector", is_staff=True)
+    lawyer = Sector.objects.get(code=Sector.Code.LAWYER)
+    home = Jurisdiction.objects.create(code="500103", name="渝中区", level="county")
+    items = CheckItem.objects.bulk_create(
+        CheckItem(
+            sector=lawyer,
+            code=f"LS-{k:02d}",
+            name=f"律师事务所执业活动检查事项{k}：内部管理制度与执业行为规范落实情况",
+            content="查阅制度文本、业务卷宗、收费票据，询问负责人。",
+            legal_basis=f"《中华人民共和国律师法》第{20 + k}条",
+            organizing_body="重庆市渝中区司法局",
+            methods=["on_site"],
+            default_ratio=5,
+            order=k,
+        )
+        for k in range(1, ITEMS + 1)
+    )
+    inspectors = Inspector.objects.bulk_create(
+        Inspector(
+            name=f"检查员{j}",
+            certificate_number=f"50010300{j:04d}",
+            certificate_valid_to=dt.date(2030, 12, 31),
+            jurisdiction=home,
+        )
+        for j in range(1, 5)
+    )
+    task = InspectionTask.objects.create(
+        name="2026 年律师事务所专项检查（基准）",
+        kind=InspectionTask.Kind.SPECIAL,
+        sector=lawyer,
+        starts_on=dt.date(2026, 4, 1),
+        ends_on=dt.date(2026, 4, 30),
+        status=InspectionTask.Status.APPROVED,
+    )
+    task.jurisdictions.add(home)
+
+    with timed(f"{DISTINCT_PHOTOS} photos {PHOTO_SIZE[0]}×{PHOTO_SIZE[1]} generated"):
+        photos = []
+        for seed in range(DISTINCT_PHOTOS):
+            data = photo(SEED + seed)
+            name = default_storage.save(f"evidence/bench/photo-{seed}.jpg", io.BytesIO(data))
+            photos.append((name, len(data), hashlib.sha256(data).hexdigest()))
+    sizes = [size / 2**20 for _name, size, _sha in photos]
+    print(f"  photo sizes: {min(sizes):.1f}–{max(sizes):.1f} MiB", flush=True)
+    signatures = []
+    for seed in range(3):
+        data = signature(seed)
+        name = default_storage.save(f"signatures/bench/signature-{seed}.png", io.BytesIO(data))
+        signatures.append((name, hashlib.sha256(data).hexdigest()))
+
+    finding = (
+        "该所已建立收案登记、利益冲突审查、收费管理、档案管理等内部管理制度，但抽查的 12 件卷宗中有 3 件"
+        "未附委托代理合同原件，2 件收费票据与合同约定金额不一致。"
+    )
+    now = timezone.now()
+    with timed(f"{n_records} records with their items, evidence and signatures"):
+        institutions = Institution.objects.bulk_create(
+            Institution(
+                sector=lawyer,
+                jurisdiction=home,
+                name=f"重庆基准测试{i}律师事务所",
+                credit_code=credit_code(i),
+                address=f"重庆市渝中区民族路{i}号",
+                person_in_charge=f"负责人{i}",
+            )
+            for i in range(1, n_records + 1)
+        )
+        inspections = Inspection.objects.bulk_create(
+            Inspection(task=task, institution=i, status=Inspection.Status.SUBMITTED)
+            for i in institutions
+        )
+        InspectionMember.objects.bulk_create(
+            InspectionMember(inspection=x, inspector=inspectors[(n + p) % 4], position=p + 1)
+            for n, x in enumerate(inspections)
+            for p in range(2)
+        )
+        records = CheckRecord.objects.bulk_create(
+            CheckRecord(
+                inspection=x,
+                status=CheckRecord.Status.SUBMITTED,
+                inspected_on=dt.date(2026, 4, 8),
+                place=x.institution.address,
+                certificates_shown=True,
+                rights_told=True,
+                statement="对检查发现的问题无异议。",
+                questions="问：是否建立利益冲突审查制度？\n答：已建立。",
+                representative_name="张主任",
+                representative_title="主任",
+                summary="现场检查制度、卷宗和票据。",
+                created_by=user,
+                submitted_by=user,
+                submitted_at=now,
+            )
+            for x in inspections
+        )
+        rows = CheckRecordItem.objects.bulk_create(
+            CheckRecordItem(
+                record=r,
+                check_item=item,
+                order=k,
+                outcome="problem" if k == 1 else "compliant",
+                finding=finding if k == 1 else "符合要求，未发现问题。",
+                method=Method.ON_SITE,
+            )
+            for r in records
+            for k, item in enumerate(items, start=1)
+        )
+        first_rows = rows[::ITEMS]
+        Evidence.objects.bulk_create(
+            Evidence(
+                record=r,
+                item=first_rows[n] if p < 2 else None,
+                file=photos[(n + p) % DISTINCT_PHOTOS][0],
+                original_name=f"现场照片{p + 1}.jpg",
+                content_type="image/jpeg",
+                size=photos[(n + p) % DISTINCT_PHOTOS][1],
+                sha256=photos[(n + p) % DISTINCT_PHOTOS][2],
+                uploaded_by=user,
+            )
+            for n, r in enumerate(records)
+            for p in range(PHOTOS_PER_RECORD)
+        )
+        Signature.objects.bulk_create(
+            Signature(
+                record=r,
+                role="inspector" if s < 2 else "representative",
+                inspector=(inspectors[(n + s) % 4] if s < 2 else None),
+                name=(inspectors[(n + s) % 4].name if s < 2 else "张主任"),
+                image=signatures[s][0],
+                sha256=signatures[s][1],
+                signed_at=now,
+            )
+            for n, r in enumerate(records)
+            for s in range(3)
+        )
+    return [r.pk for r in records]
+
+
+# -- one record in this process -------------------------------------------------------------------
+@contextmanager
+def instrumented(parts: dict):
+    """Time the inner steps of the rendering by wrapping them (behaviour unchanged)."""
+    import weasyprint
+
+    from inspections.services import documents
+
+    originals = {
+        "thumbnail": documents._thumbnail,
+        "record_source": documents._record_source,
+        "store": documents._store,
+        "render": weasyprint.HTML.render,
+        "write_pdf": weasyprint.Document.write_pdf,
+    }
+
+    def wrap(label, function):
+        def wrapper(*args, **kwargs):
+            with timed(label, parts):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    documents._thumbnail = wrap("thumbnails", originals["thumbnail"])
+    documents._record_source = wrap("HTML (built twice)", originals["record_source"])
+    documents._store = wrap("store (hash, file, row)", originals["store"])
+    weasyprint.HTML.render = wrap("WeasyPrint layout", originals["render"])
+    weasyprint.Document.write_pdf = wrap("PDF written (fonts subset)", originals["write_pdf"])
+    try:
+        yield
+    finally:
+        documents._thumbnail = originals["thumbnail"]
+        documents._record_source = originals["record_source"]
+        documents._store = originals["store"]
+        weasyprint.HTML.render = originals["render"]
+        weasyprint.Document.write_pdf = originals["write_pdf"]
+
+
+def render_one(record_id: int, repeat: int) -> dict:
+    from inspections.models import CheckRecord
+    from inspections.services.documents import record_pdf_render
+
+    runs, cpu, parts_per_run = [], [], []
+    for _n in range(repeat + 1):
+        record = CheckRecord.objects.get(pk=record_id)
+        parts: dict[str, float] = {}
+        with instrumented(parts):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            record_pdf_render(record=record)
+            runs.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+        parts_per_run.append(parts)
+    record.refresh_from_db()
+    with record.pdf.storage.open(record.pdf.name, "rb") as handle:
+        size = len(handle.read())
+    pages = subprocess.run(
+        ["pdfinfo", record.pdf.path], capture_output=True, text=True, check=False
+    ).stdout
+    page_count = next((line.split()[-1] for line in pages.splitlines() if "Pages:" in line), "?")
+    return {
+        "cold": runs[0],
+        "runs": runs[1:],
+        "cpu": cpu[1:],
+        "parts": {
+            label: statistics.median(p.get(label, 0.0) for p in parts_per_run[1:])
+            for label in parts_per_run[-1]
+        },
+        "size": size,
+        "pages": page_count,
+    }
+
+
+# -- 200 records through a worker ----------------------------------------------------------------------
+def process_tree(pid: int) -> list[int]:
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    queue.extend(int(c) for c in handle.read().split())
+        except OSError:
+            continue
+    return pids
+
+
+def memory_of(pid: int, pss: bool = False) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) in kB from /proc; with `pss`, also Pss — the process's share
+    of the pages it shares (the forked children share the parent's code and the font files'
+    mappings), so the Pss of a tree adds up to the memory it really holds."""
+    values = {}
+    files = [f"/proc/{pid}/status"] + ([f"/proc/{pid}/smaps_rollup"] if pss else [])
+    try:
+        for name in files:
+            with open(name) as handle:
+                for line in handle:
+                    key, _sep, rest = line.partition(":")
+                    if key in ("VmRSS", "VmHWM", "Pss"):
+                        values[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return values
+
+
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process (/proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_worker(concurrency: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork"]
+    command += ["--concurrency", str(concurrency), "-n", "bench-pdf@%h", "-l", "warning"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+def wait_ready(app, worker: subprocess.Popen, timeout: float = 60) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if worker.poll() is not None:
+            sys.exit("the worker stopped:\n" + worker.stdout.read().decode())
+        if app.control.ping(destination=[f"bench-pdf@{os.uname().nodename}"], timeout=0.5):
+            return time.perf_counter() - started
+    sys.exit("the worker did not answer within a minute")
+
+
+def through_worker(record_ids: list[int], concurrency: int) -> dict:
+    from django.db.models import Q
+
+    from config.celery import app
+    from inspections.models import CheckRecord
+    from inspections.tasks import record_pdf_render_task
+
+    CheckRecord.objects.filter(pk__in=record_ids).update(pdf="", pdf_sha256="")
+    app.control.purge()
+    worker = start_worker(concurrency)
+    try:
+        ready = wait_ready(app, worker)
+        tree = process_tree(worker.pid)
+        idle = {pid: memory_of(pid).get("VmRSS", 0) for pid in tree}
+        started = time.perf_counter()
+        for pk in record_ids:
+            record_pdf_render_task.delay(pk)
+        enqueued = time.perf_counter() - started
+        peak_tree, peak_pss, samples, done = 0, 0, 0, 0
+        while done < len(record_ids) and time.perf_counter() - started < 3600:
+            if worker.poll() is not None:
+                sys.exit("the worker stopped:\n" + worker.stdout.read().decode())
+            memory = [memory_of(pid, pss=True) for pid in process_tree(worker.pid)]
+            peak_tree = max(peak_tree, sum(m.get("VmRSS", 0) for m in memory))
+            peak_pss = max(peak_pss, sum(m.get("Pss", 0) for m in memory))
+            samples += 1
+            time.sleep(0.2)
+            done = CheckRecord.objects.filter(pk__in=record_ids).exclude(Q(pdf_sha256="")).count()
+        elapsed = time.perf_counter() - started
+        tree = process_tree(worker.pid)
+        peaks = {pid: memory_of(pid) for pid in tree}
+        cpu = sum(cpu_of(pid) for pid in tree if pid != worker.pid)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return {
+        "ready": ready,
+        "enqueued": enqueued,
+        "elapsed": elapsed,
+        "done": done,
+        "idle": idle,
+        "peaks": peaks,
+        "peak_tree_kb": peak_tree,
+        "peak_pss_kb": peak_pss,
+        "samples": samples,
+        "main": worker.pid,
+        "cpu": cpu,
+        "concurrency": concurrency,
+        "load": os.getloadavg()[0],
+    }
+
+
+def verify_stored(record_ids: list[int]) -> int:
+    """Records whose stored file (each its own) has the stored hash."""
+    from inspections.models import CheckRecord
+
+    good, names = 0, set()
+    for record in CheckRecord.objects.filter(pk__in=record_ids).only("pdf", "pdf_sha256"):
+        if record.pdf.name in names or not record.pdf:
+            continue
+        names.add(record.pdf.name)
+        with record.pdf.storage.open(record.pdf.name, "rb") as handle:
+            good += hashlib.sha256(handle.read()).hexdigest() == record.pdf_sha256
+    return good
+
+
+# -- report ---------------------------------------------------------------------------------------
+def report(one: dict, workers: list[dict], n_records: int) -> None:
+    median = statistics.median(one["runs"])
+    print()
+    print(
+        f"PDF — a record of {ITEMS} items with {PHOTOS_PER_RECORD} photos "
+        f"({PHOTO_SIZE[0]}×{PHOTO_SIZE[1]} JPEG) and 3 signatures: {one['pages']} pages, "
+        f"{one['size'] / 1024:.0f} KiB; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"one record, in process: cold {one['cold']:.2f} s; median of {len(one['runs'])} "
+        f"{median:.2f} s, CPU {statistics.median(one['cpu']):.2f} s "
+        f"(runs {' '.join(f'{s:.2f}' for s in one['runs'])})"
+    )
+    for label, seconds in sorted(one["parts"].items(), key=lambda kv: -kv[1]):
+        print(f"  {label:<30}{seconds:>6.2f} s")
+    verdicts = [("one record, median", f"≤ {TARGET_RENDER_S:.0f} s", median, TARGET_RENDER_S, "s")]
+    for worker in workers:
+        verdicts += worker_report(worker, n_records)
+    for name, target, value, limit, unit in verdicts:
+        verdict = "met" if value <= limit else "MISSED"
+        print(f"target {name} {target}: {value:.2f} {unit} — {verdict}")
+
+
+def worker_report(worker: dict, n_records: int) -> list[tuple]:
+    concurrency = worker["concurrency"]
+    per_record = worker["elapsed"] / max(worker["done"], 1)
+    print(
+        f"{n_records} records through the worker (prefork, concurrency {concurrency}, Redis): "
+        f"{worker['elapsed']:.1f} s ({per_record:.2f} s per record, "
+        f"{worker['done'] / worker['elapsed'] * 60:.0f} per minute), CPU of the pool "
+        f"{worker['cpu']:.0f} s ({worker['cpu'] / max(worker['done'], 1):.2f} s per record); "
+        f"worker ready in {worker['ready']:.1f} s (not counted), enqueued in "
+        f"{worker['enqueued']:.2f} s; load average {worker['load']:.1f}"
+    )
+    print(f"  stored files matching their hash: {worker['good']} of {n_records}")
+    peaks = worker["peaks"]
+    for pid, values in peaks.items():
+        role = "main" if pid == worker["main"] else "child"
+        print(
+            f"  process {pid} ({role}): idle {worker['idle'].get(pid, 0) / 1024:.0f} MiB, "
+            f"after {values.get('VmRSS', 0) / 1024:.0f} MiB, peak "
+            f"{values.get('VmHWM', 0) / 1024:.0f} MiB"
+        )
+    peak_process = max(v.get("VmHWM", 0) for v in peaks.values()) / 1024
+    peak_tree, peak_pss = worker["peak_tree_kb"] / 1024, worker["peak_pss_kb"] / 1024
+    print(
+        f"  whole tree (sampled {worker['samples']} times): peak of the RSS sum {peak_tree:.0f} "
+        f"MiB (shared pages counted in every process), peak of the PSS sum {peak_pss:.0f} MiB"
+    )
+    label = f"(concurrency {concurrency})"
+    return [
+        (f"{n_records} records via worker {label}", f"≤ {TARGET_WORKER_S / 60:.0f} min",
+         worker["elapsed"], TARGET_WORKER_S, "s"),
+        (f"peak RSS of one worker process {label}", f"≤ {TARGET_RSS_MB:.0f} MB", peak_process,
+         TARGET_RSS_MB, "MiB"),
+        (f"worker's tree, RSS summed {label}", f"≤ {TARGET_RSS_MB:.0f} MB", peak_tree,
+         TARGET_RSS_MB, "MiB"),
+        (f"worker's tree, PSS summed {label}", f"≤ {TARGET_RSS_MB:.0f} MB", peak_pss,
+         TARGET_RSS_MB, "MiB"),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=RECORDS)
+    parser.add_argument("--repeat", type=int, default=7, help="renders measured in process")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=sorted({1, os.cpu_count() or 1}),
+        help="worker processes (prefork); one worker run for each value",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_PDF_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="scratch database, dropped and re-created (its name must contain 'bench')",
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="broker (purged)")
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="scratch media folder")
+    args = parser.parse_args()
+
+    print(f"database {args.database_url} (dropped and re-created)", flush=True)
+    recreate_database(args.database_url)
+    shutil.rmtree(args.media, ignore_errors=True)
+    args.media.mkdir(parents=True)
+    setup_django(args.database_url, args.redis_url, args.media)
+    from django.core.management import call_command
+
+    with timed("migrate"):
+        call_command("migrate", verbosity=0)
+    record_ids = generate(args.records)
+    one = render_one(record_ids[0], args.repeat)
+    print(f"  one record: cold {one['cold']:.2f} s, median {statistics.median(one['runs']):.2f} s")
+    workers = []
+    for concurrency in args.concurrency:
+        worker = through_worker(record_ids, concurrency)
+        worker["good"] = verify_stored(record_ids)
+        print(
+            f"  concurrency {concurrency}: {worker['elapsed']:.1f} s, "
+            f"{worker['good']} stored files match their hash",
+            flush=True,
+        )
+        workers.append(worker)
+    report(one, workers, args.records)
+
+
+if __name__ == "__main__":
+    main()
