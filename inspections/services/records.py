@@ -328,7 +328,7 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _image_clean(data: bytes, name: str) -> tuple[bytes, str, str]:
+def _image_clean(data: bytes, name: str, kind: str) -> tuple[bytes, str, str]:
     """Re-encode a photo: turned upright (EXIF orientation) and written afresh, so no EXIF, GPS,
     XMP or comment of the original survives. Returns (bytes, content type, extension)."""
     try:
@@ -351,6 +351,14 @@ def _image_clean(data: bytes, name: str) -> tuple[bytes, str, str]:
         KeyError,
         Image.DecompressionBombError,
     ):
+        if kind == "heif":
+            raise ServiceError(
+                _(
+                    "照片“%(name)s”是 HEIC 格式，服务器无法转换，未保存。请在平板的相机设置中选择“兼容性最佳”（JPEG）后重新拍摄。"
+                )
+                % {"name": name},
+                code="evidence_type",
+            ) from None
         raise ServiceError(
             _("文件“%(name)s”不是可以识别的图片，或文件已损坏，未保存。") % {"name": name},
             code="evidence_type",
@@ -424,7 +432,7 @@ def evidence_add(
         _pdf_check(data, name)
         stored, content_type, ext = data, "application/pdf", "pdf"
     else:
-        stored, content_type, ext = _image_clean(data, name)
+        stored, content_type, ext = _image_clean(data, name, kind)
     sha256 = hashlib.sha256(stored).hexdigest()
     # The same file sent again (an upload retried after the network dropped) is stored once.
     existing = record.evidence.filter(sha256=sha256, item=item).first()

@@ -27,6 +27,8 @@
   var statusText = statusBox.querySelector(".status__text");
   var TYPING_DELAY = 800;
   var CHOICE_DELAY = 250;
+  var FIRST_RETRY = 2000;
+  var MAX_RETRY = 15000;
 
   var pending = { fields: {}, items: {} };
   var counter = server.revision; // the highest revision known or used
@@ -51,6 +53,26 @@
   function clock() {
     var now = new Date();
     return String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+  }
+
+  /* Photos and signatures waiting for the network count too: the line says "saved" only when
+   * the server has everything. */
+  var waitingFor = {};
+
+  function waiting() {
+    return Object.keys(waitingFor).reduce(function (sum, key) {
+      return sum + waitingFor[key];
+    }, 0);
+  }
+
+  function setWaiting(what, count) {
+    var before = waiting();
+    waitingFor[what] = count;
+    if (waiting() > before && statusBox.dataset.state !== "offline") {
+      setStatus("syncing", M.syncing);
+    } else if (!waiting() && isEmpty(pending)) {
+      setStatus("saved", fmt(M.saved_at, { time: clock() }));
+    }
   }
 
   function isEmpty(p) {
@@ -151,8 +173,18 @@
 
   function scheduleRetry() {
     clearTimeout(retryTimer);
-    retryDelay = Math.min(30000, retryDelay ? retryDelay * 2 : 3000);
+    retryDelay = Math.min(MAX_RETRY, retryDelay ? retryDelay * 2 : FIRST_RETRY);
     retryTimer = setTimeout(send, retryDelay);
+  }
+
+  /* The network is back (the online event, or any request that went through): everything
+   * waiting goes now. navigator.onLine is only a hint — a tablet on a Wi-Fi without internet
+   * says online — so every queue also retries on its own timer. */
+  var whenOnline = [];
+  function kick() {
+    whenOnline.forEach(function (fn) {
+      fn();
+    });
   }
 
   function acknowledge(sent, state) {
@@ -196,6 +228,7 @@
     }
     if (!navigator.onLine) {
       setStatus("offline", M.offline);
+      scheduleRetry();
       return Promise.resolve(false);
     }
     if (batchRevision === null) {
@@ -231,10 +264,15 @@
         var body = answer.body;
         if (response.ok) {
           retryDelay = 0;
+          kick();
           acknowledge(sent, body);
           persist();
           if (isEmpty(pending)) {
-            setStatus("saved", fmt(M.saved_at, { time: clock() }));
+            if (waiting()) {
+              setStatus("syncing", M.syncing);
+            } else {
+              setStatus("saved", fmt(M.saved_at, { time: clock() }));
+            }
             return true;
           }
           schedule(100);
@@ -316,7 +354,7 @@
     retryDelay = 0;
     clearTimeout(retryTimer);
     send();
-    uploads.run();
+    kick();
   });
   window.addEventListener("offline", function () {
     if (!isEmpty(pending)) {
@@ -456,6 +494,12 @@
     var memory = [];
     var running = false;
     var dbPromise = null;
+    var retry = null;
+
+    function later() {
+      clearTimeout(retry);
+      retry = setTimeout(run, 5000);
+    }
 
     function db() {
       if (!dbPromise) {
@@ -499,6 +543,7 @@
 
     function add(entry) {
       memory.push(entry);
+      setWaiting("uploads", memory.length);
       return store("readwrite", function (files) {
         return files.put(entry);
       });
@@ -508,6 +553,7 @@
       memory = memory.filter(function (e) {
         return e.id !== entry.id;
       });
+      setWaiting("uploads", memory.length);
       return store("readwrite", function (files) {
         return files.delete(entry.id);
       });
@@ -520,6 +566,7 @@
         (all || []).forEach(function (entry) {
           if (entry.record === recordId && !memory.some((e) => e.id === entry.id)) {
             memory.push(entry);
+            setWaiting("uploads", memory.length);
             var box = uploadBox(entry.item);
             if (box) {
               say(box, "offline", fmt(M.upload_queued, { name: entry.name }));
@@ -575,6 +622,8 @@
         memory.forEach(function (entry) {
           say(uploadBox(entry.item), "offline", fmt(M.upload_queued, { name: entry.name }));
         });
+        setStatus("offline", M.offline);
+        later();
         return;
       }
       running = true;
@@ -587,7 +636,8 @@
         .catch(function () {
           running = false;
           say(uploadBox(entry.item), "offline", fmt(M.upload_queued, { name: entry.name }));
-          setTimeout(run, 5000);
+          setStatus("offline", M.offline);
+          later();
         });
     }
 
@@ -653,7 +703,19 @@
 
   /* --- Start -------------------------------------------------------------------------------- */
 
-  window.inspectRecord = { flush: flush, csrf: csrf, messages: M };
+  whenOnline.push(uploads.run);
+  window.inspectRecord = {
+    flush: flush,
+    csrf: csrf,
+    messages: M,
+    whenOnline: function (fn) {
+      whenOnline.push(fn);
+    },
+    waiting: setWaiting,
+    offline: function () {
+      setStatus("offline", M.offline);
+    },
+  };
   if (restore()) {
     setStatus("syncing", M.restored);
     send();

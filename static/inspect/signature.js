@@ -28,6 +28,7 @@
   }
 
   function keep(list) {
+    window.inspectRecord.waiting("signatures", list.length);
     try {
       if (list.length) {
         localStorage.setItem(KEY, JSON.stringify(list));
@@ -133,21 +134,35 @@
     list.push(body);
     keep(list);
     say(signerOf(body), "offline", M.sign_queued);
+    window.inspectRecord.offline();
+    later();
   }
 
+  var sending = false;
+  var retry = null;
+
+  function later() {
+    clearTimeout(retry);
+    retry = setTimeout(sendQueued, 5000);
+  }
+
+  /* One at a time, oldest first; a signature goes only once the one before it has. */
   function sendQueued() {
     var list = queued();
-    if (!list.length || !navigator.onLine) {
+    if (!list.length || sending) {
       return;
     }
-    var body = list[0];
-    sign(body)
+    sending = true;
+    sign(list[0])
       .then(function () {
+        sending = false;
         keep(queued().slice(1));
         sendQueued();
       })
       .catch(function () {
-        setTimeout(sendQueued, 5000);
+        sending = false;
+        window.inspectRecord.offline();
+        later();
       });
   }
 
@@ -299,5 +314,9 @@
   });
 
   window.addEventListener("online", sendQueued);
+  window.inspectRecord.whenOnline(sendQueued);
+  if (queued().length) {
+    window.inspectRecord.waiting("signatures", queued().length);
+  }
   sendQueued();
 })();

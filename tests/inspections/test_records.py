@@ -223,7 +223,11 @@ class TestEvidence:
             ("big.jpg", b"\xff\xd8\xff" + b"\x00" * (10 * 1024 * 1024), "超过 10 MB"),
             ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100, "不是可以识别的图片"),
             ("half.pdf", PDF_BYTES[:40], "PDF 文件“half.pdf”不完整"),
-            ("iphone.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, "不是可以识别的图片"),
+            (
+                "iphone.heic",
+                b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64,
+                "HEIC 格式，服务器无法转换",
+            ),
             ("empty.jpg", b"", "是空文件"),
         ],
     )
