@@ -63,6 +63,8 @@ logger = logging.getLogger(__name__)
 THUMBNAIL_PX = 480
 THUMBNAIL_QUALITY = 80
 SIGNATURE_PX = 600
+# A row or block with more characters than this may not fit on one page: it is allowed to split.
+LONG_TEXT = 400
 TEMPLATES = "inspections/pdf/"
 try:  # glibc's malloc_trim: give the heap WeasyPrint freed back to the system (see _pdf)
     _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
@@ -263,6 +265,10 @@ def _store(instance: models.Model, file_field: str, sha_field: str, name: str, d
     setattr(instance, sha_field, sha)
 
 
+def _long(*texts: str) -> bool:
+    return sum(len(t) for t in texts) > LONG_TEXT
+
+
 def _rows_of(cells: list, width: int) -> list[list]:
     """`cells` in rows of `width`, the last padded with None (a table keeps its grid)."""
     rows = [cells[i : i + width] for i in range(0, len(cells), width)]
@@ -338,7 +344,14 @@ def _record_source(pk: int) -> _Source:
     by_item: dict[int | None, list[dict]] = {}
     for row in evidence:
         by_item.setdefault(row["evidence"].item_id, []).append(row)
-    items = [{"item": item, "evidence": by_item.get(item.pk, [])} for item in record.items.all()]
+    items = [
+        {
+            "item": item,
+            "evidence": by_item.get(item.pk, []),
+            "long": _long(item.finding, item.not_applicable_reason),
+        }
+        for item in record.items.all()
+    ]
     signatures = [
         {
             "signature": s,
@@ -364,6 +377,8 @@ def _record_source(pk: int) -> _Source:
             (s for s in signatures if not s["signature"].inspector_id), None
         ),
         "submitted_by": _person(record.submitted_by),
+        "correction_long": _long(record.correction_reason),
+        "procedure_long": _long(record.statement, record.questions, record.summary),
         "number": number,
         "reference": reference,
     }
@@ -391,12 +406,13 @@ def _report_source(pk: int) -> _Source:
     report = InspectionReport.objects.select_related(
         "task__sector", "drafted_by", "team_approved_by", "approved_by"
     ).get(pk=pk)
-    results = (
-        TargetResult.objects.filter(report=report)
+    results = [
+        {"result": result, "long": _long(result.evaluation, result.handling)}
+        for result in TargetResult.objects.filter(report=report)
         .select_related("inspection__institution")
         .prefetch_related("inspection__members__inspector")
         .order_by("inspection__selection__order", "inspection__pk")
-    )
+    ]
     reference = _("抽查报告 任务编号 %(task)s") % {"task": report.task_id}
     name = report.task.name
     # "……抽查" + "抽查报告" would say 抽查 twice.

@@ -198,6 +198,25 @@ class TestRecordPdf:
         assert "第 1 项检查方式填写错误，应为书面检查。" in text
         assert f"{inspections[0].pk}-2" in text  # the record's number carries the version
 
+    def test_a_finding_longer_than_a_page_splits_where_it_falls(
+        self, inspections, staff_user, check_items
+    ):
+        # A row too tall for any page is not pushed to the next one (a blank page behind it).
+        finding = "\n".join([pdf_data.LONG_FINDING] * 25)
+        record = pdf_data.record_make(
+            inspections[0], user=staff_user, check_items=check_items, finding=finding
+        )
+
+        record_pdf_render_task(record.pk)
+
+        record.refresh_from_db()
+        path = record.pdf.path
+        first_page = re.sub(r"\s+", "", poppler("pdftotext", "-raw", "-l", "1", path, "-"))
+        assert "检查事项及检查情况" in first_page
+        assert "该所已建立收案登记" in first_page  # the long row starts on page 1
+        second_page = poppler("pdftotext", "-raw", "-f", "2", "-l", "2", path, "-")
+        assert "该所已建立收案登记" in re.sub(r"\s+", "", second_page)  # and goes on
+
     def test_a_draft_says_so(self, record):
         CheckRecord.objects.filter(pk=record.pk).update(status=CheckRecord.Status.DRAFT)
 
