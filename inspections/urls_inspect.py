@@ -3,6 +3,7 @@
 from django.urls import path
 
 from inspections.views import inspect as views
+from inspections.views import report_review
 
 app_name = "inspect"
 urlpatterns = [
@@ -65,5 +66,17 @@ urlpatterns = [
         "<int:pk>/signatures/<int:signature_pk>/remove/",
         views.SignatureRemoveView.as_view(),
         name="signature_remove",
+    ),
+    # N10(5): the team leader reviews the report here, the leader in charge in the admin.
+    path("reports/", report_review.ReportListView.as_view(), name="report_list"),
+    path(
+        "reports/<int:report_pk>/",
+        report_review.ReportDetailView.as_view(),
+        name="report_detail",
+    ),
+    path(
+        "reports/<int:report_pk>/approve/",
+        report_review.ReportApproveView.as_view(),
+        name="report_approve",
     ),
 ]
