@@ -58,9 +58,15 @@
 
   function showSigned(signer, answer) {
     var pad = signer.querySelector(".pad");
+    var canvas = pad && pad.querySelector("canvas");
     var figure = document.createElement("figure");
     figure.className = "signature";
     var img = document.createElement("img");
+    if (canvas) {
+      // The size is known before the image arrives: nothing below it jumps when it does.
+      img.width = canvas.width;
+      img.height = canvas.height;
+    }
     img.src = answer.url;
     img.alt = answer.name;
     var caption = document.createElement("figcaption");

@@ -131,8 +131,14 @@ def fits_the_screen(page: Page) -> None:
     assert small == []
 
 
-def draw_with_mouse(page: Page, canvas) -> None:
+def settled(page: Page, canvas) -> None:
+    """The pad in view, and the page done moving (signature images above it loaded)."""
+    page.wait_for_function("[...document.images].every((image) => image.complete)")
     canvas.scroll_into_view_if_needed()
+
+
+def draw_with_mouse(page: Page, canvas) -> None:
+    settled(page, canvas)
     box = canvas.bounding_box()
     x, y = box["x"] + 30, box["y"] + box["height"] * 0.7
     page.mouse.move(x, y)
@@ -144,7 +150,7 @@ def draw_with_mouse(page: Page, canvas) -> None:
 
 def draw_with_touch(page: Page, canvas) -> None:
     """A finger on the touch screen (Chromium turns it into pointer events)."""
-    canvas.scroll_into_view_if_needed()
+    settled(page, canvas)
     cdp = page.context.new_cdp_session(page)
     box = canvas.bounding_box()
     x, y = box["x"] + 40, box["y"] + box["height"] * 0.6
