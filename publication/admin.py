@@ -42,6 +42,21 @@ class PublishForm(forms.Form):
             .select_related("task")
             .distinct()
         )
+        # Y3.6 "除依法依规不适合公开": withheld from the start, with the reason recorded.
+        for field in WITHHOLDABLE:
+            self.fields[f"withhold_{field}"] = forms.CharField(
+                label=_("不予公开：%(f)s")
+                % {"f": ResultNotice._meta.get_field(field).verbose_name},
+                required=False,
+                help_text=_("填写依据或理由则所有结果均不公开该项。"),
+            )
+
+    def withheld(self) -> dict[str, str]:
+        return {
+            f: self.cleaned_data[f"withhold_{f}"]
+            for f in WITHHOLDABLE
+            if self.cleaned_data[f"withhold_{f}"].strip()
+        }
 
 
 class CorrectForm(forms.Form):
@@ -129,7 +144,9 @@ class ResultNoticeAdmin(admin.ModelAdmin):
         form = PublishForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                notices = notice_publish_all(report=form.cleaned_data["report"], user=request.user)
+                notices = notice_publish_all(
+                    report=form.cleaned_data["report"], user=request.user, withheld=form.withheld()
+                )
             except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:

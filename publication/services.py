@@ -155,10 +155,12 @@ def notice_publish(
 
 
 @transaction.atomic
-def notice_publish_all(*, report: InspectionReport, user) -> list[ResultNotice]:
+def notice_publish_all(
+    *, report: InspectionReport, user, withheld: dict[str, str] | None = None
+) -> list[ResultNotice]:
     """Publish every result of an approved report that is not yet published."""
     return [
-        notice_publish(result=result, user=user)
+        notice_publish(result=result, user=user, withheld=withheld)
         for result in report.results.filter(notices__isnull=True).order_by("pk")
     ]
 

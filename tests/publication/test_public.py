@@ -157,3 +157,23 @@ def test_the_institution_page_and_the_home_page_show_results(client, published):
     assert notice.get_category_display() in page
     home = body(client.get(reverse("registry:home")))
     assert notice.target_name in home and reverse("publication:result_list") in home
+
+
+def test_the_office_publishes_a_report_with_a_withholding(client, report, staff_user):
+    """Through the admin: everything of the report at once, the inspectors withheld from the start
+    with the reason recorded (Y3.6); the public sees the reason, not the names."""
+    client.force_login(staff_user)
+    add = reverse("admin:publication_resultnotice_add")
+    assert "不予公开" in client.get(add).content.decode()
+    reason = "执法人员信息依法不予公开（人身安全）"
+    response = client.post(add, {"report": report.pk, "withhold_inspectors": reason})
+    assert response.status_code == 302
+    notices = list(ResultNotice.objects.public())
+    assert len(notices) == report.results.count()
+    assert all(n.inspectors == [] and n.withheld == {"inspectors": reason} for n in notices)
+    page = body(client.get(reverse("publication:result_detail", args=[notices[0].pk])))
+    assert reason in page
+    member = report.results.first().inspection.members.first().inspector
+    assert member.certificate_number not in body(
+        client.get(reverse("publication:result_list_json"))
+    )
