@@ -265,6 +265,15 @@ def _store(instance: models.Model, file_field: str, sha_field: str, name: str, d
     setattr(instance, sha_field, sha)
 
 
+def _paragraphs(**texts: str) -> dict[str, list[str]]:
+    """Each text as its paragraphs (one per line), so each gets the first-line indent of Chinese
+    prose; blank lines dropped."""
+    return {
+        name: [line.strip() for line in text.splitlines() if line.strip()]
+        for name, text in texts.items()
+    }
+
+
 def _long(*texts: str) -> bool:
     return sum(len(t) for t in texts) > LONG_TEXT
 
@@ -420,6 +429,12 @@ def _report_source(pk: int) -> _Source:
     context = {
         "title": title,
         "report": report,
+        "paragraphs": _paragraphs(
+            content=report.content,
+            findings=report.findings,
+            evaluation=report.evaluation,
+            handling=report.handling,
+        ),
         "task": report.task,
         "results": results,
         "drafted_by": _person(report.drafted_by),
@@ -480,6 +495,7 @@ def _feedback_source(pk: int) -> _Source:
         "institution": inspection.institution,
         "task": inspection.task,
         "result": result,
+        "paragraphs": _paragraphs(evaluation=result.evaluation, handling=result.handling),
         "report": result.report,
         "record": record,
         "items": items,
