@@ -388,10 +388,10 @@ class TestDrawPage:
         assert reverse("inspections:draw_json", args=[draw.pk]) in text
 
     def test_selections_are_paginated(self, client, world, monkeypatch):
-        from inspections import views
+        from inspections.views import public as public_views
 
         draw = world["redraw"]
-        monkeypatch.setattr(views, "SELECTIONS_PAGE_SIZE", 1)
+        monkeypatch.setattr(public_views, "SELECTIONS_PAGE_SIZE", 1)
         url = reverse("inspections:draw_detail", args=[draw.pk])
         second = draw.result["selections"][1]
         assert second["digest"] not in page(client, url)
