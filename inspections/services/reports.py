@@ -3,6 +3,7 @@ feedback to each target (N14), the follow-up ledger (Y3.6, N16) and the filing w
 legal-affairs office that closes the task (N10(6))."""
 
 import datetime as dt
+import tempfile
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -417,7 +418,19 @@ def filing_submit(*, task: InspectionTask, user, note: str = "") -> Filing:
     blockers = filing_blockers(task)
     if blockers:
         raise ServiceError(_("还不能备案：%(why)s") % {"why": "；".join(blockers)})
-    return Filing.objects.create(task=task, filed_by=user, filed_at=timezone.now(), note=note)
+    # Y3.5: archived completely; the hash of what was filed, provable later with export_archive.
+    # (Imported here: the archive reads the draws, whose services log through publication.)
+    from inspections.services.archive import archive_build
+
+    with tempfile.TemporaryFile() as scratch:
+        manifest_sha256 = archive_build(task=task, file=scratch).manifest_sha256
+    return Filing.objects.create(
+        task=task,
+        filed_by=user,
+        filed_at=timezone.now(),
+        note=note,
+        manifest_sha256=manifest_sha256,
+    )
 
 
 @transaction.atomic

@@ -291,6 +291,7 @@ class TestFeedbackLedgerFiling:
             deadline.refresh_from_db()
             assert deadline.met_at is not None
             filing = filing_submit(task=task, user=staff_user, note="随附归档材料")
+            assert len(filing.manifest_sha256) == 64  # the archive as filed (Y3.5)
             with pytest.raises(ServiceError, match="已经备案"):
                 filing_submit(task=task, user=staff_user)
             with pytest.raises(ServiceError, match="只有法制机构"):
