@@ -1,6 +1,7 @@
 """Reads of the published results: the public list with its filters (the pages and the open
 data share them), and each notice as open data (docs/open-data.md: stable field names)."""
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -12,6 +13,19 @@ from registry.models import Sector
 from registry.validators import DIVISION_RE
 
 SEARCH_MAX_LENGTH = 100
+CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")  # GB 32100: 18 characters
+# The columns the list shows (the items and inspectors stay in the database).
+LIST_FIELDS = (
+    "target_name",
+    "credit_code",
+    "sector__code",
+    "sector__name",
+    "inspected_from",
+    "inspected_to",
+    "category",
+    "published_at",
+    "late",
+)
 CATEGORIES = TargetResult.Category.values
 
 
@@ -57,9 +71,13 @@ def results_public(*, filters: ResultFilters) -> QuerySet[ResultNotice]:
     """Published notices only (never withdrawn or superseded), newest first."""
     notices = ResultNotice.objects.public().select_related("sector", "jurisdiction")
     if filters.q:
-        notices = notices.filter(
-            Q(target_name__icontains=filters.q) | Q(credit_code=filters.q.upper())
-        )
+        # A credit code is looked up as such (its index); anything else is part of a name
+        # (a trigram index on PostgreSQL, publication migration 0002).
+        code = filters.q.upper()
+        if CREDIT_CODE_SHAPE.match(code):
+            notices = notices.filter(Q(credit_code=code) | Q(target_name__icontains=filters.q))
+        else:
+            notices = notices.filter(target_name__icontains=filters.q)
     if filters.year:
         notices = notices.filter(year=filters.year)
     if filters.sector:

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 
 from core import roles
@@ -19,6 +20,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the results list caches its counts)."""
+    cache.clear()
 
 
 @pytest.fixture
