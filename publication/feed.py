@@ -32,7 +32,8 @@ def feed_enqueue(*, notice_id: int, action: str) -> FeedItem:
     )
     from publication.tasks import feed_flush_task
 
-    transaction.on_commit(feed_flush_task.delay)
+    # robust: with the broker down the item still waits, and the periodic flush sends it.
+    transaction.on_commit(feed_flush_task.delay, robust=True)
     return item
 
 

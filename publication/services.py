@@ -117,9 +117,11 @@ def _publication_deadline(task) -> Deadline | None:
 
 
 def _after_publishing(notice: ResultNotice) -> None:
+    """Queue it for the credit platform in the same transaction: committed together or not at all
+    (the sending itself follows the commit)."""
     from publication.feed import feed_enqueue
 
-    transaction.on_commit(lambda: feed_enqueue(notice_id=notice.pk, action="publish"))
+    feed_enqueue(notice_id=notice.pk, action="publish")
 
 
 @transaction.atomic
@@ -217,5 +219,5 @@ def notice_withdraw(*, notice: ResultNotice, user, reason: str) -> ResultNotice:
     _log(notice, "withdraw", user, reason)
     from publication.feed import feed_enqueue
 
-    transaction.on_commit(lambda: feed_enqueue(notice_id=notice.pk, action="withdraw"))
+    feed_enqueue(notice_id=notice.pk, action="withdraw")
     return notice

@@ -677,7 +677,7 @@ def record_submit(*, record: CheckRecord, user) -> CheckRecord:
     inspection = record.inspection
     inspection.status = Inspection.Status.SUBMITTED
     inspection.save(update_fields=["status"])
-    transaction.on_commit(lambda: record_pdf_render_task.delay(record.pk))
+    transaction.on_commit(lambda: record_pdf_render_task.delay(record.pk), robust=True)
     return record
 
 

@@ -257,7 +257,7 @@ def report_approve(*, report: InspectionReport, user) -> InspectionReport:
         responsible=task.applied_by,
     )
     _ledger_open_for_problems(report, user)
-    transaction.on_commit(lambda: report_pdf_render_task.delay(report.pk))
+    transaction.on_commit(lambda: report_pdf_render_task.delay(report.pk), robust=True)
     return report
 
 
@@ -325,7 +325,7 @@ def feedback_record(
     task = inspection.task
     if not _live_inspections(task).filter(feedback__isnull=True).exists():
         deadline_meet(kind=Deadline.Kind.FEEDBACK, subject=task)
-    transaction.on_commit(lambda: feedback_letter_render_task.delay(feedback.pk))
+    transaction.on_commit(lambda: feedback_letter_render_task.delay(feedback.pk), robust=True)
     return feedback
 
 

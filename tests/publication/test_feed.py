@@ -150,3 +150,16 @@ def test_without_an_endpoint_batches_are_files(
     data = json.loads(batch.file.read().decode())
     assert data["format"] == "shuangsuiji-credit-feed/1"
     assert [i["result"]["credit_code"] for i in data["items"]] == [n.credit_code for n in notices]
+
+
+def test_publishing_queues_for_the_platform_and_a_schedule_sends_what_waits(
+    report, staff_user, django_capture_on_commit_callbacks
+):
+    from django_celery_beat.models import PeriodicTask
+
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = notice_publish(result=report.results.first(), user=staff_user)
+    # Queued with the notice itself (same transaction), sent after the commit or by the schedule.
+    assert FeedItem.objects.get().notice == notice
+    flush = PeriodicTask.objects.get(task="publication.feed_flush_task")
+    assert (flush.interval.every, flush.interval.period, flush.enabled) == (15, "minutes", True)
