@@ -191,17 +191,3 @@ def test_the_count_follows_every_publication_and_withdrawal(client, report, staf
     notice_withdraw(notice=first, user=staff_user, reason="复核中")
     page = body(client.get(url))
     assert "共 1 条结果" in page and first.target_name not in page
-
-
-def test_the_count_follows_every_publication_and_withdrawal(client, report, staff_user):
-    """The list's total is cached between publications, never across one."""
-    results = list(report.results.order_by("pk"))
-    url = reverse("publication:result_list")
-    assert "共 0 条结果" in body(client.get(url))
-    first = notice_publish(result=results[0], user=staff_user)
-    assert "共 1 条结果" in body(client.get(url))
-    notice_publish(result=results[1], user=staff_user)
-    assert "共 2 条结果" in body(client.get(url))
-    notice_withdraw(notice=first, user=staff_user, reason="复核中")
-    page = body(client.get(url))
-    assert "共 1 条结果" in page and first.target_name not in page
