@@ -45,6 +45,7 @@ from inspections.services.reports import (
     report_approve,
     report_draft,
     report_team_approve,
+    report_update,
     result_set,
 )
 from publication.services import notice_publish_all
@@ -209,6 +210,12 @@ def finish_round(task: InspectionTask, *, staff, leader, legal) -> None:
                 result=results[inspections[1].pk],
                 category=TargetResult.Category.NO_VIOLATION,
                 handling="责令限期整改，整改后复查。",
+            )
+            report_update(
+                report=report,
+                user=staff,
+                handling="对发现违法行为的 1 家机构立案查处；对发现问题的 1 家机构责令限期整改并复查；"
+                "其余机构未发现违法行为。",
             )
     if report.status == "draft":
         team_leader = inspections[0].members.get(position=1).inspector.user
