@@ -18,8 +18,7 @@ CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")  # GB 32100: 18 cha
 LIST_FIELDS = (
     "target_name",
     "credit_code",
-    "sector__code",
-    "sector__name",
+    "sector_id",
     "inspected_from",
     "inspected_to",
     "category",

@@ -93,7 +93,6 @@ class ResultListView(ListView):
         return (
             selectors.results_public(filters=self.filters)
             .select_related(None)
-            .select_related("sector")
             .only(*selectors.LIST_FIELDS)
         )
 
@@ -104,11 +103,12 @@ class ResultListView(ListView):
         # What each row shows, prepared here: the template engine's per-row lookups, filters and
         # URL reversals were most of the page's time at 30 rows (bench/public_load.py).
         labels = {value: str(label) for value, label in TargetResult.Category.choices}
-        sectors = {}
+        sector_list = cache.get_or_set("public-sectors", registry_selectors.sectors_all, 300)
+        sectors = {sector.pk: str(sector) for sector in sector_list}
         detail = reverse("publication:result_detail", args=[0]).removesuffix("0/")
         for notice in context["notices"]:
             notice.category_label = labels.get(notice.category, "")
-            notice.sector_name = sectors.setdefault(notice.sector_id, str(notice.sector))
+            notice.sector_name = sectors.get(notice.sector_id, "")
             notice.url = f"{detail}{notice.pk}/"
             start, end = notice.inspected_from.isoformat(), notice.inspected_to.isoformat()
             notice.period = start if start == end else f"{start} — {end}"
@@ -116,7 +116,7 @@ class ResultListView(ListView):
         context.update(
             filters=self.filters,
             # The filters' choices change a few times a year: five minutes per process will do.
-            sectors=cache.get_or_set("public-sectors", registry_selectors.sectors_all, 300),
+            sectors=sector_list,
             jurisdictions=cache.get_or_set(
                 "public-jurisdictions", registry_selectors.jurisdictions_all, 300
             ),
