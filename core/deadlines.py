@@ -247,7 +247,11 @@ def reminder_message(reminder: Reminder) -> tuple[str, str]:
         )
     lines = [lead, _("事项：%(title)s") % values, _("依据：%(rule)s") % values]
     if deadline.url:
-        lines.append(_("办理地址：%(url)s") % {"url": deadline.url})
+        # Absolute in an e-mail (SITE_URL); a path when the site's address is not configured.
+        url = deadline.url
+        if url.startswith("/") and settings.SITE_URL:
+            url = settings.SITE_URL.rstrip("/") + url
+        lines.append(_("办理地址：%(url)s") % {"url": url})
     return subject, "\n".join(lines)
 
 

@@ -98,6 +98,8 @@ LOGIN_URL = "admin:login"
 
 # The bureau's name appears on public pages and documents.
 BUREAU_NAME = env("BUREAU_NAME", default="重庆市渝中区司法局")
+# The site's public address, for links in e-mails (e.g. https://inspections.example.gov.cn).
+SITE_URL = env("SITE_URL", default="")
 
 # The credit-information sharing platform (Y3.6): published results are pushed there as JSON
 # batches. Empty: batches are written under MEDIA_ROOT/credit-feed/ for manual upload.

@@ -1,6 +1,7 @@
 """Opening the fieldwork of a draw: one inspection per selected target with the drawn team, and
 the deadlines the end of the inspection starts (N13 report, Y3.6/N15 publication)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.deadlines import deadline_open
@@ -52,6 +53,7 @@ def _open_deadlines(task) -> None:
         title=_("%(task)s：完成抽查报告") % {"task": task},
         rule=_("N13：检查结束后 5 个工作日内完成抽查报告"),
         responsible=responsible,
+        url=reverse("admin:inspections_inspectionreport_draft"),
     )
     days = task.jurisdictions.order_by("code").first().publication_deadline_workdays
     deadline_open(
@@ -62,4 +64,5 @@ def _open_deadlines(task) -> None:
         title=_("%(task)s：公开抽查结果") % {"task": task},
         rule=_("Y3.6、N15：任务结束后 %(n)s 个工作日内公开") % {"n": days},
         responsible=responsible,
+        url=reverse("admin:publication_resultnotice_add"),
     )

@@ -7,6 +7,7 @@ import tempfile
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -255,6 +256,7 @@ def report_approve(*, report: InspectionReport, user) -> InspectionReport:
         title=_("%(task)s：向检查对象反馈结果") % {"task": task},
         rule=_("N14：报告完成后 5 个工作日内反馈"),
         responsible=task.applied_by,
+        url=reverse("admin:inspections_feedback_add"),
     )
     _ledger_open_for_problems(report, user)
     transaction.on_commit(lambda: report_pdf_render_task.delay(report.pk), robust=True)

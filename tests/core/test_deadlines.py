@@ -167,7 +167,8 @@ class TestReminders:
     def deadline(self, staff, leader):
         return report_deadline(task_ending(day("2026-09-30")), staff)  # due 13 Oct
 
-    def test_before_due_and_overdue_on_their_days(self, deadline, staff, leader):
+    def test_before_due_and_overdue_on_their_days(self, deadline, staff, leader, settings):
+        settings.SITE_URL = "https://inspections.example.gov.cn/"
         for quiet in ["2026-09-30", "2026-10-01", "2026-10-08", "2026-10-09"]:
             sweep(quiet)
         assert mail.outbox == []  # 3 or more working days left
@@ -178,6 +179,10 @@ class TestReminders:
         ]
         assert mail.outbox[0].to == ["staff@bureau.example"]
         assert "N13" in mail.outbox[0].body
+        # A link to where it is done, absolute once the site's address is set (SITE_URL).
+        assert "https://inspections.example.gov.cn/admin/inspections/inspectiontask/1/change/" in (
+            mail.outbox[0].body
+        )
         sweep("2026-10-11")
         sweep("2026-10-12")
         assert len(mail.outbox) == 1

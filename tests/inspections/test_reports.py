@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import ServiceError
@@ -215,6 +216,9 @@ class TestApproval:
         assert report_deadline.met_at is not None
         feedback = Deadline.objects.get(kind=Deadline.Kind.FEEDBACK, subject_id=task.pk)
         assert (feedback.starts_on, feedback.due_on) == (REPORT_DAY, dt.date(2026, 5, 12))
+        # Each deadline links to where it is met (the reminders carry the link).
+        assert report_deadline.url == reverse("admin:inspections_inspectionreport_draft")
+        assert feedback.url == reverse("admin:inspections_feedback_add")
         entry = LedgerEntry.objects.get()
         assert entry.inspection == submitted[0]
         assert (entry.kind, entry.case_number) == (
