@@ -40,6 +40,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from draw import recreate_database, timed  # noqa: E402  (the scratch database, timing)
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench_pdf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -62,31 +65,6 @@ def setup_django(database_url: str, redis_url: str, media: Path) -> None:
     import django
 
     django.setup()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(database_url)
-    name = params.get("dbname", "")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-@contextmanager
-def timed(label: str, sink: dict | None = None):
-    started = time.perf_counter()
-    yield
-    seconds = time.perf_counter() - started
-    if sink is not None:
-        sink[label] = sink.get(label, 0.0) + seconds
-    else:
-        print(f"  {label}: {seconds:.1f} s", flush=True)
 
 
 # -- data -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ data (/results.csv, /results.json, /results.atom) honouring the same filters. No
 import csv
 import hashlib
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -125,7 +126,7 @@ class ResultListView(ListView):
             page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2),
             open_data={
                 fmt: reverse(f"publication:result_list_{fmt}")
-                + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+                + ("?" + urlencode(query) if query else "")
                 for fmt in ("csv", "json", "atom")
             },
         )

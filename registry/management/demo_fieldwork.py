@@ -75,7 +75,7 @@ def replayed_at(moment: dt.datetime):
 
 
 def shanghai(*parts: int) -> dt.datetime:
-    return timezone.make_aware(dt.datetime(*parts))
+    return timezone.make_aware(dt.datetime(*parts))  # TIME_ZONE is Asia/Shanghai
 
 
 def photo(rng: random.Random, label: int) -> ContentFile:

@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import roles
@@ -27,6 +26,7 @@ from inspections.services.plans import plan_publish
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 from registry.imports import registry_import
 from registry.management import demo_fieldwork
+from registry.management.demo_fieldwork import shanghai
 from registry.models import (
     CheckItem,
     Inspector,
@@ -425,10 +425,6 @@ def _csv(header: list[str], rows: list[list]) -> io.BytesIO:
 def credit_code(prefix: str, division: str, serial: int) -> str:
     body = f"{prefix}{division}MA{serial:07d}"
     return body + credit_code_check_char(body)
-
-
-def shanghai(*parts: int) -> dt.datetime:
-    return timezone.make_aware(dt.datetime(*parts))  # TIME_ZONE is Asia/Shanghai
 
 
 def source_values(rng: random.Random, kind: str) -> list[int]:
