@@ -13,21 +13,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
+from inspections.admin.reports import ReadOnlyAdmin
 from inspections.models import InspectionReport
 from publication.models import FeedBatch, FeedItem, Publication, ResultNotice
 from publication.services import WITHHOLDABLE, notice_correct, notice_publish_all, notice_withdraw
 from publication.tasks import feed_batch_send_task
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PublishForm(forms.Form):
@@ -216,7 +206,7 @@ class ResultNoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Publication)
-class PublicationAdmin(ReadOnly, admin.ModelAdmin):
+class PublicationAdmin(ReadOnlyAdmin):
     list_display = ["at", "kind", "channel", "action", "title", "by"]
     list_filter = ["kind", "channel", "action"]
     search_fields = ["title"]
@@ -235,7 +225,7 @@ class FeedItemInline(admin.TabularInline):
 
 
 @admin.register(FeedBatch)
-class FeedBatchAdmin(ReadOnly, admin.ModelAdmin):
+class FeedBatchAdmin(ReadOnlyAdmin):
     list_display = ["pk", "created_at", "status", "attempts", "sent_at", "endpoint", "file_link"]
     list_filter = ["status"]
     inlines = [FeedItemInline]
