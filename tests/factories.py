@@ -31,6 +31,9 @@ def make_id_number(serial: int, birth: str = "19800101", region: str = "500103")
     return body + id_number_check_char(body)
 
 
+PASSWORD = "pw-Secret-123"  # every factory user's password
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -38,7 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.django.Password("pw-Secret-123")
+    password = factory.django.Password(PASSWORD)
 
 
 class JurisdictionFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ from inspections.models.fieldwork import (
     Inspection,
     InspectionMember,
     Signature,
+    SigningPin,
 )
 from inspections.models.plans import AnnualPlan, PlanRevision, PlanRound, PlanSection
 from inspections.models.reports import (
@@ -35,6 +36,7 @@ __all__ = [
     "PlanRound",
     "PlanSection",
     "Signature",
+    "SigningPin",
     "TargetResult",
     "TeamMember",
 ]

@@ -275,6 +275,12 @@ class Signature(models.Model):
         INSPECTOR = "inspector", _("检查人员")
         REPRESENTATIVE = "representative", _("被检查对象到场人员")
 
+    class Confirmation(models.TextChoices):
+        SESSION = "session", _("本人登录账号")
+        PASSWORD = "password", _("本人登录密码当场核验")
+        PIN = "pin", _("本人签名密码当场核验")
+        CAPTURED = "captured", _("检查人员当场采集")
+
     record = models.ForeignKey(
         CheckRecord, verbose_name=_("检查记录"), on_delete=models.CASCADE, related_name="signatures"
     )
@@ -291,6 +297,24 @@ class Signature(models.Model):
     image = models.FileField(_("签名图像"), upload_to="signatures/%Y/%m/")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     signed_at = models.DateTimeField(_("签名时间"))
+    # Y3.3, N11: each inspector's signature is confirmed by that inspector — their own session,
+    # or their password or signing PIN typed on the tablet — and the row keeps who captured it,
+    # on which device and how (Y4(2): traceable).
+    confirmed_by = models.CharField(
+        _("签名确认方式"), max_length=12, choices=Confirmation.choices, blank=True
+    )
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("采集账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("签名时在该设备上登录的账号。"),
+    )
+    device = models.CharField(_("设备标识"), max_length=64, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("签名")
@@ -315,3 +339,28 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SigningPin(models.Model):
+    """An inspector's signing PIN (签名密码): typed on a colleague's tablet to confirm their own
+    signature (Y3.3, N11), so two inspectors can sign on one device without either logging in
+    as the other. Stored as a password hash; wrong entries are counted and lock signing for a
+    while."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.CASCADE,
+        related_name="signing_pin",
+    )
+    pin = models.CharField(_("签名密码（哈希）"), max_length=128, blank=True)
+    set_at = models.DateTimeField(_("设置时间"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("连续错误次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("签名密码")
+        verbose_name_plural = _("签名密码")
+
+    def __str__(self) -> str:
+        return str(self.user)

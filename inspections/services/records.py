@@ -6,8 +6,6 @@ Only members of the inspection's team act on its record (`inspection_member`); t
 404 to everyone else (`inspections_of`).
 """
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import io
@@ -33,10 +31,9 @@ from inspections.models import (
     Signature,
 )
 from inspections.tasks import record_pdf_render_task
-from registry.models import CheckItem, Inspector, Method
+from registry.models import CheckItem, Method
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024  # issue 4 §1: at most 10 MB per file
-MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_PIXELS = 60_000_000  # larger than any tablet camera; refuses decompression bombs
 MIN_SIGNERS = 2  # Y3.3, N11: at least two enforcement officers
 
@@ -469,106 +466,6 @@ def evidence_remove(*, evidence: Evidence, user) -> None:
             storage.delete(name)
 
     transaction.on_commit(delete_if_unused)
-
-
-# --- Signatures --------------------------------------------------------------------------------
-
-
-def _signature_png(data_url: str, who: str) -> bytes:
-    """The PNG of a canvas (`data:image/png;base64,…`), checked and re-encoded; refuses an empty
-    pad."""
-    prefix = "data:image/png;base64,"
-    if not isinstance(data_url, str) or not data_url.startswith(prefix):
-        raise ServiceError(
-            _("%(who)s的签名不是 PNG 图像，未保存。") % {"who": who}, code="signature"
-        )
-    if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(prefix) + 4:
-        raise ServiceError(_("%(who)s的签名图像过大，未保存。") % {"who": who}, code="signature")
-    try:
-        raw = base64.b64decode(data_url[len(prefix) :], validate=True)
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.format != "PNG" or image.width * image.height > 4_000_000:
-                raise ValueError
-            pad = image.convert("RGBA")
-    except (
-        binascii.Error,
-        ValueError,
-        OSError,
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-    ):
-        raise ServiceError(
-            _("%(who)s的签名图像无法识别，未保存。") % {"who": who}, code="signature"
-        ) from None
-    if pad.getchannel("A").getbbox() is None:
-        raise ServiceError(
-            _("%(who)s的签名是空白的，请在签名框内签名后再确认。") % {"who": who},
-            code="signature_empty",
-        )
-    out = io.BytesIO()
-    pad.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-@transaction.atomic
-def signature_add(
-    *,
-    record: CheckRecord,
-    user,
-    role: str,
-    data_url: str,
-    inspector: Inspector | None = None,
-) -> Signature:
-    """A signature drawn on the tablet: an inspector of the team, once each (Y3.3, N11), or the
-    target's representative, once, under the name written in the record (Y3.5)."""
-    record = _draft_locked(record, user)
-    if role == Signature.Role.INSPECTOR:
-        if inspector is None or not record.inspection.members.filter(inspector=inspector).exists():
-            raise ServiceError(
-                _("签名人不是这次检查的检查组成员，不能签名。"), code="signature_member"
-            )
-        if record.signatures.filter(role=role, inspector=inspector).exists():
-            raise ServiceError(
-                _("%(name)s 已经签过名。") % {"name": inspector.name}, code="signature_twice"
-            )
-        name = inspector.name
-    elif role == Signature.Role.REPRESENTATIVE:
-        if record.representative_refused:
-            raise ServiceError(
-                _("记录中已注明到场人员拒绝签字；如其愿意签字，请先取消该选项。"),
-                code="signature_refused",
-            )
-        name = record.representative_name.strip()
-        if not name:
-            raise ServiceError(
-                _("请先填写被检查对象到场人员的姓名，再请其签名。"), code="signature_name"
-            )
-        if record.signatures.filter(role=role).exists():
-            raise ServiceError(_("到场人员已经签过名。"), code="signature_twice")
-        inspector = None
-    else:
-        raise ServiceError(_("未知的签名人身份：%(r)s") % {"r": role}, code="signature")
-    png = _signature_png(data_url, name)
-    signature = Signature(
-        record=record,
-        role=role,
-        inspector=inspector,
-        name=name,
-        sha256=hashlib.sha256(png).hexdigest(),
-        signed_at=timezone.now(),
-    )
-    signature.image.save(f"{uuid.uuid4().hex}.png", ContentFile(png), save=False)
-    signature.save()
-    return signature
-
-
-@transaction.atomic
-def signature_remove(*, signature: Signature, user) -> None:
-    """Take back a signature from a draft (a pad signed by the wrong person)."""
-    _draft_locked(signature.record, user)
-    storage, name = signature.image.storage, signature.image.name
-    signature.delete()
-    transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- Submitting and correcting -----------------------------------------------------------------

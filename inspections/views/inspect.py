@@ -9,6 +9,7 @@ scripts, a flash message otherwise).
 """
 
 import json
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
@@ -36,12 +37,17 @@ from inspections.models import (
     InspectionMember,
     InspectionTask,
     Signature,
+    SigningPin,
 )
 from inspections.services import records as services
+from inspections.services import signatures
 from registry.models import Inspector, Method
 
 LIST_LIMIT = 200  # an inspector has a few dozen a year; the list is not paginated
 PROBLEMS_KEY = "inspect_record_problems"
+# The tablet's device id, kept by the browser for a year and recorded with each signature.
+DEVICE_COOKIE = "inspect_device"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
 
 
 # --- Logging in --------------------------------------------------------------------------------
@@ -100,12 +106,22 @@ class InspectorMixin:
         if self.inspector is None:
             return TemplateResponse(request, "inspections/inspect/not_inspector.html", status=403)
         try:
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
         except Http404:
             # Not mine, or not there: the same answer, in the screens' own words.
             if _wants_json(request):
                 return JsonResponse({"error": _("没有找到。")}, status=404)
             return TemplateResponse(request, "inspections/inspect/not_found.html", status=404)
+        if DEVICE_COOKIE not in request.COOKIES:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                secrets.token_hex(16),
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response
 
     def get_inspection(self) -> Inspection:
         return get_object_or_404(
@@ -217,6 +233,8 @@ def _messages_for_scripts() -> dict:
         "remove_confirm": _("删除这份证据材料？"),
         "sign_empty": _("请先在框内签名。"),
         "sign_queued": _("离线：签名已保存在本机，联网后自动提交"),
+        "sign_credential_empty": _("请签名人本人输入签名密码（PIN）或登录密码。"),
+        "sign_needs_network": _("同事的签名须联网核验其本人密码，未保存；请联网后重新签名并确认。"),
         "sign_saved": _("已签名 %(time)s"),
         "sign_remove": _("撤回签名"),
         "sign_remove_confirm": _("撤回这个签名？"),
@@ -271,7 +289,12 @@ def inspection_context(inspection: Inspection, user, record: CheckRecord | None 
     for member in members:
         reasons = member.inspector.ineligibility_reasons(day, inspection.task.sector) if day else []
         signers.append(
-            {"member": member, "signature": signed.get(member.inspector_id), "reasons": reasons}
+            {
+                "member": member,
+                "signature": signed.get(member.inspector_id),
+                "reasons": reasons,
+                "mine": member.inspector.user_id == user.pk,
+            }
         )
     context.update(
         items=items,
@@ -512,10 +535,19 @@ class SignatureAddView(InspectorMixin, View):
             return JsonResponse({"error": _("签名请求的格式不正确。")}, status=400)
         inspector = None
         if role == Signature.Role.INSPECTOR:
-            inspector = Inspector.objects.filter(pk=body.get("inspector") or 0).first()
+            inspector = _inspector_of(body.get("inspector"))
+        credential = body.get("credential") or ""
+        if not isinstance(credential, str):
+            return JsonResponse({"error": _("签名请求的格式不正确。")}, status=400)
         try:
-            signature = services.signature_add(
-                record=record, user=request.user, role=role, data_url=image, inspector=inspector
+            signature = signatures.signature_add(
+                record=record,
+                user=request.user,
+                role=role,
+                data_url=image,
+                inspector=inspector,
+                credential=credential,
+                device=_device(request),
             )
         except ServiceError as error:
             return _refused(request, error, inspection)
@@ -524,12 +556,37 @@ class SignatureAddView(InspectorMixin, View):
                 "id": signature.pk,
                 "name": signature.name,
                 "signed_at": timezone.localtime(signature.signed_at).strftime("%Y-%m-%d %H:%M"),
+                "confirmed": signature.get_confirmed_by_display(),
                 "url": reverse("inspect:signature_image", args=[inspection.pk, signature.pk]),
                 "remove_url": reverse(
                     "inspect:signature_remove", args=[inspection.pk, signature.pk]
                 ),
             }
         )
+
+
+def _inspector_of(value) -> Inspector | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        pk = int(value)
+    except ValueError:
+        return None
+    return (
+        Inspector.objects.filter(pk=pk).select_related("user").first() if 0 < pk < 2**63 else None
+    )
+
+
+def _device(request) -> signatures.Device:
+    """The tablet a signature is captured on (its cookie), its browser and address."""
+    device = request.COOKIES.get(DEVICE_COOKIE, "")
+    if not (device.isascii() and device.isalnum()):
+        device = ""
+    return signatures.Device(
+        id=device[:64],
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
 
 
 class SignatureImageView(InspectorMixin, View):
@@ -547,10 +604,42 @@ class SignatureRemoveView(InspectorMixin, View):
         inspection = self.get_inspection()
         signature = get_object_or_404(Signature, pk=signature_pk, record__inspection=inspection)
         try:
-            services.signature_remove(signature=signature, user=request.user)
+            signatures.signature_remove(signature=signature, user=request.user)
         except ServiceError as error:
             return _refused(request, error, inspection)
         if _wants_json(request):
             return JsonResponse({"removed": signature_pk})
         messages.success(request, _("已撤回 %(name)s 的签名。") % {"name": signature.name})
         return HttpResponseRedirect(_detail_url(inspection) + "#signatures")
+
+
+# --- The signing PIN ---------------------------------------------------------------------------
+
+
+class SigningPinView(InspectorMixin, TemplateView):
+    """Set one's own signing PIN (签名密码), confirmed with the login password: typed on a
+    colleague's tablet, it confirms one's own signature (Y3.3, N11)."""
+
+    template_name = "inspections/inspect/signing_pin.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["pin"] = SigningPin.objects.filter(user=self.request.user).first()
+        context["pin_min"], context["pin_max"] = signatures.PIN_MIN, signatures.PIN_MAX
+        return context
+
+    def post(self, request):
+        try:
+            signatures.signing_pin_set(
+                user=request.user,
+                password=request.POST.get("password", ""),
+                pin=request.POST.get("pin", ""),
+                pin_again=request.POST.get("pin_again", ""),
+            )
+        except ServiceError as error:
+            context = self.get_context_data(error=error.message)
+            return self.render_to_response(context, status=400)
+        messages.success(
+            request, _("签名密码已设置。在同事的平板上签名时，输入它即可确认本人签名。")
+        )
+        return HttpResponseRedirect(reverse("inspect:inspection_list"))

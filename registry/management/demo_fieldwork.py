@@ -34,7 +34,6 @@ from inspections.services.records import (
     record_save_draft,
     record_start,
     record_submit,
-    signature_add,
 )
 from inspections.services.reports import (
     feedback_record,
@@ -48,6 +47,7 @@ from inspections.services.reports import (
     report_update,
     result_set,
 )
+from inspections.services.signatures import signature_add
 from publication.services import notice_publish_all
 from registry.models import Inspector
 
@@ -168,9 +168,9 @@ def fill_record(inspection: Inspection, *, rng, visit: dt.date, problem: str | N
     signed = set(record.signatures.values_list("inspector_id", flat=True))
     for member in members:
         if member.inspector_id not in signed:
-            signature_add(
+            signature_add(  # each inspector confirms their own signature (Y3.3, N11)
                 record=record,
-                user=leader,
+                user=member.inspector.user,
                 role=Signature.Role.INSPECTOR,
                 data_url=signature(rng),
                 inspector=member.inspector,

@@ -1,6 +1,7 @@
 /* Signature pads (Y3.3, N11: the inspectors; Y3.5: the target's representative): drawn with a
  * finger or a stylus (pointer events, touch events where there are none), sent as a PNG. A
- * signature confirmed while offline is kept in localStorage and sent when the network returns. */
+ * signature confirmed while offline is kept in localStorage and sent when the network returns —
+ * except a colleague's, which their PIN or password confirms online (never stored). */
 (function () {
   "use strict";
 
@@ -70,7 +71,9 @@
     img.src = answer.url;
     img.alt = answer.name;
     var caption = document.createElement("figcaption");
-    caption.textContent = fmt(M.sign_saved, { time: answer.signed_at });
+    caption.textContent =
+      fmt(M.sign_saved, { time: answer.signed_at }) +
+      (answer.confirmed ? " · " + answer.confirmed : "");
     figure.append(img, caption);
     var remove = document.createElement("button");
     remove.type = "button";
@@ -286,8 +289,28 @@
         inspector: signer.dataset.inspector ? parseInt(signer.dataset.inspector, 10) : null,
         image: canvas.toDataURL("image/png"),
       };
+      // A colleague confirms their own signature with their PIN or password (Y3.3, N11). It is
+      // checked by the server at once and never kept on the device: no offline queue for it.
+      var credential = pad.querySelector("[data-pad-credential]");
+      if (credential && !credential.value) {
+        say(signer, "error", M.sign_credential_empty);
+        credential.focus();
+        return;
+      }
       var button = this;
       button.disabled = true;
+      if (credential) {
+        var withCredential = Object.assign({ credential: credential.value }, body);
+        credential.value = "";
+        sign(withCredential)
+          .catch(function () {
+            say(signer, "error", M.sign_needs_network);
+          })
+          .then(function () {
+            button.disabled = false;
+          });
+        return;
+      }
       sign(body)
         .catch(function () {
           queue(body);

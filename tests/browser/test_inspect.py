@@ -205,10 +205,21 @@ def test_fill_and_submit_a_record(tablet, live_server, inspection, team, enqueue
     draw_with_mouse(page, pads.nth(0).locator("canvas"))
     pads.nth(0).get_by_role("button", name="确认签名").click()
     expect(page.locator(".signer figure")).to_have_count(1)
-    # The next pad is now the first one left: the second inspector signs with a finger.
-    draw_with_touch(page, page.locator(".signer:has(canvas)").first.locator("canvas"))
-    page.locator(".signer:has(canvas)").first.get_by_role("button", name="确认签名").click()
+    # The next pad is now the first one left: the second inspector signs with a finger on the
+    # leader's tablet, and must confirm it with their own credential (Y3.3, N11).
+    colleague = page.locator(".signer:has(canvas)").first
+    draw_with_touch(page, colleague.locator("canvas"))
+    colleague.get_by_role("button", name="确认签名").click()
+    expect(colleague.locator(".pad__msg")).to_contain_text("本人输入签名密码")
+    colleague.get_by_label("本人输入签名密码").fill("not-their-password")
+    colleague.get_by_role("button", name="确认签名").click()
+    expect(colleague.locator(".pad__msg")).to_contain_text("不正确，签名未保存")
+    assert record.signatures.count() == 1  # the leader's own only
+    shot(page, "05a-colleague-refused")
+    colleague.get_by_label("本人输入签名密码").fill(PASSWORD)
+    colleague.get_by_role("button", name="确认签名").click()
     expect(page.locator(".signer figure")).to_have_count(2)
+    expect(page.locator(".signer figure").nth(1)).to_contain_text("本人登录密码当场核验")
     representative = page.locator('.signer[data-role="representative"]')
     expect(representative).to_contain_text("张主任")
     draw_with_touch(page, representative.locator("canvas"))
@@ -225,6 +236,11 @@ def test_fill_and_submit_a_record(tablet, live_server, inspection, team, enqueue
     assert record.representative_name == "张主任"
     assert set(record.items.values_list("outcome", flat=True)) == {"compliant"}
     assert record.signatures.count() == 3 and record.evidence.count() == 1
+    how = {s.inspector_id: s.confirmed_by for s in record.signatures.filter(role="inspector")}
+    members = list(inspection.members.order_by("position"))
+    assert how == {members[0].inspector_id: "session", members[1].inspector_id: "password"}
+    assert {s.captured_by_id for s in record.signatures.all()} == {team[0].pk}
+    assert len({s.device for s in record.signatures.all()}) == 1  # one tablet
     assert enqueued == [record.pk]
     fits_the_screen(page)
     shot(page, "06-submitted")

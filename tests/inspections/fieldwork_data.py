@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
 from inspections.models import CheckRecord, Signature
-from inspections.services.records import record_save_draft, signature_add
+from inspections.services.records import record_save_draft
+from inspections.services.signatures import signature_add
 
 VISIT = dt.date(2026, 4, 8)  # a working day inside the task's round (April 2026)
 PASSWORD = "pw-Secret-123"  # tests.factories.UserFactory
@@ -80,9 +81,10 @@ def complete(record: CheckRecord, user, *, sign: bool = True) -> CheckRecord:
     )
     if sign:
         for member in record.inspection.members.select_related("inspector"):
+            # Each inspector confirms their own signature (Y3.3, N11): here in their own session.
             signature_add(
                 record=record,
-                user=user,
+                user=member.inspector.user,
                 role=Signature.Role.INSPECTOR,
                 inspector=member.inspector,
                 data_url=signature_data_url(),

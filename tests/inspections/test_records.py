@@ -19,9 +19,8 @@ from inspections.services.records import (
     record_start,
     record_state,
     record_submit,
-    signature_add,
-    signature_remove,
 )
+from inspections.services.signatures import signature_add, signature_remove
 from inspections.tasks import record_pdf_render_task
 from tests.inspections.fieldwork_data import (
     EXE_BYTES,
@@ -262,94 +261,6 @@ class TestEvidence:
         with pytest.raises(ServiceError, match="不是该检查组的成员"):
             evidence_remove(evidence=evidence, user=outsider)
         assert record.evidence.count() == 1
-
-
-class TestSignatures:
-    def test_each_member_signs_once(self, record, team, inspection):
-        inspector = inspection.members.get(position=1).inspector
-        signature = signature_add(
-            record=record,
-            user=team[0],
-            role=Signature.Role.INSPECTOR,
-            inspector=inspector,
-            data_url=signature_data_url(),
-        )
-        assert signature.name == inspector.name
-        assert signature.sha256 == hashlib.sha256(signature.image.read()).hexdigest()
-        assert Image.open(signature.image).format == "PNG"
-        with pytest.raises(ServiceError, match="已经签过名"):
-            signature_add(
-                record=record,
-                user=team[0],
-                role=Signature.Role.INSPECTOR,
-                inspector=inspector,
-                data_url=signature_data_url(),
-            )
-
-    def test_an_inspector_off_the_team_cannot_sign(self, record, team, outsider):
-        with pytest.raises(ServiceError, match="不是这次检查的检查组成员"):
-            signature_add(
-                record=record,
-                user=team[0],
-                role=Signature.Role.INSPECTOR,
-                inspector=outsider.inspector,
-                data_url=signature_data_url(),
-            )
-
-    def test_the_representative_signs_once_under_the_recorded_name(self, record, team):
-        # Y3.5: the target's representative
-        with pytest.raises(ServiceError, match="请先填写被检查对象到场人员的姓名"):
-            signature_add(
-                record=record,
-                user=team[0],
-                role=Signature.Role.REPRESENTATIVE,
-                data_url=signature_data_url(),
-            )
-        save(record, team[0], 1, {"representative_name": "李律师"})
-        signature = signature_add(
-            record=record,
-            user=team[0],
-            role=Signature.Role.REPRESENTATIVE,
-            data_url=signature_data_url(),
-        )
-        assert signature.name == "李律师" and signature.inspector is None
-        with pytest.raises(ServiceError, match="到场人员已经签过名"):
-            signature_add(
-                record=record,
-                user=team[0],
-                role=Signature.Role.REPRESENTATIVE,
-                data_url=signature_data_url(),
-            )
-
-    @pytest.mark.parametrize(
-        ("data_url", "message"),
-        [
-            (signature_data_url(blank=True), "签名是空白的"),
-            ("data:image/jpeg;base64,/9j/4AAQ", "不是 PNG 图像"),
-            ("data:image/png;base64,not-base64!!", "无法识别"),
-        ],
-    )
-    def test_a_blank_or_foreign_pad_is_refused(self, record, team, inspection, data_url, message):
-        with pytest.raises(ServiceError, match=message):
-            signature_add(
-                record=record,
-                user=team[0],
-                role=Signature.Role.INSPECTOR,
-                inspector=inspection.members.first().inspector,
-                data_url=data_url,
-            )
-        assert not record.signatures.exists()
-
-    def test_taken_back_from_a_draft(self, record, team, inspection):
-        signature = signature_add(
-            record=record,
-            user=team[0],
-            role=Signature.Role.INSPECTOR,
-            inspector=inspection.members.first().inspector,
-            data_url=signature_data_url(),
-        )
-        signature_remove(signature=signature, user=team[0])
-        assert not record.signatures.exists()
 
 
 class TestSubmit:
