@@ -205,10 +205,12 @@ def generate(n_records: int) -> list[int]:
             for n, x in enumerate(inspections)
             for p in range(2)
         )
+        # Drafts: a submitted record's PDF is rendered once and then never again (issue 12 §1),
+        # so repeated measurements render drafts — the same work (snapshot built from the
+        # database, HTML, WeasyPrint, store), plus the draft's fingerprint check under the lock.
         records = CheckRecord.objects.bulk_create(
             CheckRecord(
                 inspection=x,
-                status=CheckRecord.Status.SUBMITTED,
                 inspected_on=dt.date(2026, 4, 8),
                 place=x.institution.address,
                 certificates_shown=True,
@@ -219,8 +221,6 @@ def generate(n_records: int) -> list[int]:
                 representative_title="主任",
                 summary="现场检查制度、卷宗和票据。",
                 created_by=user,
-                submitted_by=user,
-                submitted_at=now,
             )
             for x in inspections
         )
@@ -271,14 +271,16 @@ def generate(n_records: int) -> list[int]:
 @contextmanager
 def instrumented(parts: dict):
     """Time the inner steps of the rendering by wrapping them (behaviour unchanged)."""
+    from dataclasses import replace
+
     import weasyprint
 
     from inspections.services import documents
 
     originals = {
-        "thumbnail": documents._thumbnail,
-        "record_source": documents._record_source,
-        "store": documents._store,
+        "thumbnail": documents.thumbnail,
+        "record": documents.RECORD,
+        "store": documents._store_draft,
         "render": weasyprint.HTML.render,
         "write_pdf": weasyprint.Document.write_pdf,
     }
@@ -290,17 +292,22 @@ def instrumented(parts: dict):
 
         return wrapper
 
-    documents._thumbnail = wrap("thumbnails", originals["thumbnail"])
-    documents._record_source = wrap("HTML (built twice)", originals["record_source"])
-    documents._store = wrap("store (hash, file, row)", originals["store"])
+    record = originals["record"]
+    documents.thumbnail = wrap("thumbnails", originals["thumbnail"])
+    documents.RECORD = replace(
+        record,
+        snapshot=wrap("snapshot from the database (twice)", record.snapshot),
+        source=wrap("HTML (built twice)", record.source),
+    )
+    documents._store_draft = wrap("store (hash, file, row)", originals["store"])
     weasyprint.HTML.render = wrap("WeasyPrint layout", originals["render"])
     weasyprint.Document.write_pdf = wrap("PDF written (fonts subset)", originals["write_pdf"])
     try:
         yield
     finally:
-        documents._thumbnail = originals["thumbnail"]
-        documents._record_source = originals["record_source"]
-        documents._store = originals["store"]
+        documents.thumbnail = originals["thumbnail"]
+        documents.RECORD = originals["record"]
+        documents._store_draft = originals["store"]
         weasyprint.HTML.render = originals["render"]
         weasyprint.Document.write_pdf = originals["write_pdf"]
 

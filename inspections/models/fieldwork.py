@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from inspections.models.draws import DrawSelection
 from inspections.models.tasks import InspectionTask
 from registry.models import CheckItem, Inspector, Institution, Method
@@ -53,6 +55,8 @@ class Inspection(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("检查")
         verbose_name_plural = _("检查")
@@ -80,6 +84,8 @@ class InspectionMember(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("序号"))
     borrowed = models.BooleanField(_("跨辖区借调"), default=False)
+
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("检查组成员")
@@ -163,6 +169,10 @@ class CheckRecord(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     pdf = models.FileField(_("检查记录 PDF"), upload_to="records/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF 的 SHA-256"), max_length=64, blank=True)
+    # What the PDF shows, frozen when the record is submitted (inspections/services/snapshots.py).
+    snapshot = models.JSONField(_("文书快照"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["snapshot"])
 
     class Meta:
         verbose_name = _("检查记录")
@@ -214,6 +224,8 @@ class CheckRecordItem(models.Model):
     finding = models.TextField(_("检查情况"), blank=True)
     method = models.CharField(_("检查方式"), max_length=10, choices=Method.choices, blank=True)
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("检查记录事项")
         verbose_name_plural = _("检查记录事项")
@@ -253,6 +265,8 @@ class Evidence(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("证据材料")
@@ -316,6 +330,8 @@ class Signature(models.Model):
     user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("签名")
         verbose_name_plural = _("签名")
@@ -357,6 +373,8 @@ class SigningPin(models.Model):
     set_at = models.DateTimeField(_("设置时间"), null=True, blank=True)
     failures = models.PositiveSmallIntegerField(_("连续错误次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["pin"])
 
     class Meta:
         verbose_name = _("签名密码")

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from inspections.models.fieldwork import CheckRecordItem, Inspection
 from inspections.models.tasks import InspectionTask
 
@@ -64,6 +66,10 @@ class InspectionReport(models.Model):
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     pdf = models.FileField(_("抽查报告 PDF"), upload_to="reports/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF 的 SHA-256"), max_length=64, blank=True)
+    # What the PDF shows, frozen when the leader in charge approves (snapshots.py).
+    snapshot = models.JSONField(_("文书快照"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["snapshot"])
 
     class Meta:
         verbose_name = _("抽查报告")
@@ -112,6 +118,8 @@ class TargetResult(models.Model):
     evaluation = models.TextField(_("评价"), blank=True)
     handling = models.TextField(_("处理意见"), blank=True)
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("检查对象结果")
         verbose_name_plural = _("检查对象结果")
@@ -157,6 +165,10 @@ class Feedback(models.Model):
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     letter = models.FileField(_("反馈函 PDF"), upload_to="feedback/%Y/", blank=True)
     letter_sha256 = models.CharField(_("反馈函的 SHA-256"), max_length=64, blank=True)
+    # What the letter shows, frozen when the feedback is recorded as sent (snapshots.py).
+    snapshot = models.JSONField(_("文书快照"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["snapshot"])
 
     class Meta:
         verbose_name = _("结果反馈")
@@ -204,6 +216,8 @@ class LedgerEntry(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("问题台账")
@@ -255,7 +269,12 @@ class Filing(models.Model):
     )
     received_at = models.DateTimeField(_("接收时间"), null=True, blank=True)
     manifest_sha256 = models.CharField(_("归档清单的 SHA-256"), max_length=64, blank=True)
+    # The manifest as filed, byte for byte (text, not JSON: PostgreSQL's jsonb would reorder
+    # its keys): a later export writes it again and checks every file against it.
+    manifest_json = models.TextField(_("归档清单"), blank=True, editable=False)
     note = models.TextField(_("备注"), blank=True)
+
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["manifest_json"])
 
     class Meta:
         verbose_name = _("备案")

@@ -11,7 +11,12 @@ and counted; an evidence file or a signature that no longer matches the SHA-256 
 primary data and stops the export (ServiceError) — an archive must not carry a changed file.
 
 The manifest holds no export time and no filing data, so exporting unchanged data again gives the
-same manifest: its SHA-256 identifies what was archived (Filing.manifest_sha256).
+same manifest: its SHA-256 identifies what was archived (Filing.manifest_sha256). The targets and
+their teams are named as the submitted check records froze them (issue 12 §1), so renaming an
+institution afterwards changes nothing. Once the task is filed, the manifest is kept with the filing
+byte for byte (Filing.manifest_json): a later export checks every file against it and writes it
+again, so the archive of a filed task always proves itself against the filing — or the export
+stops, naming what differs.
 """
 
 import hashlib
@@ -33,6 +38,7 @@ from inspections.models import (
     CheckRecord,
     Draw,
     Evidence,
+    Filing,
     Inspection,
     InspectionReport,
     InspectionTask,
@@ -114,6 +120,8 @@ def archive_filename(task: InspectionTask) -> str:
 def archive_build(*, task: InspectionTask, file: BinaryIO) -> ArchiveResult:
     """Write the archive of `task` as a ZIP into `file` (a writable binary file). On error
     (ServiceError, OSError) the file holds an incomplete ZIP: the caller discards it."""
+    filing = Filing.objects.filter(task=task).first()
+    filed = filing.manifest_json if filing else ""
     result = ArchiveResult(manifest={}, manifest_sha256="")
     with zipfile.ZipFile(file, "w", allowZip64=True) as archive:
         writer = _Writer(archive)
@@ -130,11 +138,36 @@ def archive_build(*, task: InspectionTask, file: BinaryIO) -> ArchiveResult:
         }
         manifest["files"] = writer.files
         data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+        if filed:
+            _same_files(json.loads(filed)["files"], writer.files)
+            manifest, data = json.loads(filed), filed.encode()  # as filed, byte for byte
         archive.writestr(writer._info("manifest.json", zipfile.ZIP_DEFLATED), data)
     result.manifest = manifest
     result.manifest_sha256 = hashlib.sha256(data).hexdigest()
     result.bytes_written = file.tell()
     return result
+
+
+def manifest_of(result: ArchiveResult) -> str:
+    """The manifest's text exactly as written into the ZIP (what the filing keeps)."""
+    return json.dumps(result.manifest, ensure_ascii=False, indent=2)
+
+
+def _same_files(filed: list[dict], exported: list[dict]) -> None:
+    """Every file of the filed manifest, with the same SHA-256, and nothing else."""
+    before = {f["path"]: f["sha256"] for f in filed}
+    after = {f["path"]: f["sha256"] for f in exported}
+    problems = [
+        _("%(path)s 与备案时不一致") % {"path": path}
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    ]
+    if problems:
+        raise ServiceError(
+            _("归档与备案时的清单不符，未导出：%(problems)s")
+            % {"problems": "；".join(problems[:10])},
+            code="filing_mismatch",
+        )
 
 
 # -- the parts ---------------------------------------------------------------------------------------
@@ -244,14 +277,19 @@ def _suffix(name: str) -> str:
     return PurePosixPath(name).suffix.lower()
 
 
-def _inspection(n: int, inspection: Inspection, writer: _Writer, result: ArchiveResult) -> dict:
-    institution = inspection.institution
-    folder = f"inspections/{n:03d}-{_safe(institution.credit_code)}"
-    row = {
-        "id": inspection.pk,
-        "institution": {"name": institution.name, "credit_code": institution.credit_code},
-        "status": inspection.status,
-        "team": [
+def _frozen_names(inspection: Inspection) -> tuple[dict, list[dict]]:
+    """The target and the team as the latest submitted record froze them (live data when there
+    is none)."""
+    records = [r for r in inspection.records.all() if r.snapshot]
+    if records:
+        snapshot = records[-1].snapshot
+        institution, members = snapshot["institution"], snapshot["members"]
+    else:
+        institution = {
+            "name": inspection.institution.name,
+            "credit_code": inspection.institution.credit_code,
+        }
+        members = [
             {
                 "position": m.position,
                 "name": m.inspector.name,
@@ -259,7 +297,21 @@ def _inspection(n: int, inspection: Inspection, writer: _Writer, result: Archive
                 "borrowed": m.borrowed,
             }
             for m in inspection.members.all()
-        ],
+        ]
+    team = [
+        {k: m[k] for k in ("position", "name", "certificate_number", "borrowed")} for m in members
+    ]
+    return {"name": institution["name"], "credit_code": institution["credit_code"]}, team
+
+
+def _inspection(n: int, inspection: Inspection, writer: _Writer, result: ArchiveResult) -> dict:
+    institution, team = _frozen_names(inspection)
+    folder = f"inspections/{n:03d}-{_safe(institution['credit_code'])}"
+    row = {
+        "id": inspection.pk,
+        "institution": institution,
+        "status": inspection.status,
+        "team": team,
         "records": [_record(folder, r, writer, result) for r in inspection.records.all()],
     }
     target = getattr(inspection, "result", None)

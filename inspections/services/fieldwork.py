@@ -3,6 +3,7 @@ the deadlines the end of the inspection starts (N13 report, Y3.6/N15 publication
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from core.deadlines import deadline_open
 from core.models import Deadline
@@ -19,15 +20,16 @@ def inspections_open(*, draw: Draw) -> int:
         )
     )
     selections = [s for s in draw.selections.order_by("order") if s.institution_id not in existing]
-    inspections = Inspection.objects.bulk_create(
+    inspections = bulk_create_with_history(
         [Inspection(task=task, selection=s, institution_id=s.institution_id) for s in selections],
+        Inspection,
         batch_size=2000,
     )
     by_selection = {i.selection_id: i for i in inspections}
     members = TeamMember.objects.filter(selection__in=selections).values_list(
         "selection_id", "inspector_id", "position", "borrowed"
     )
-    InspectionMember.objects.bulk_create(
+    bulk_create_with_history(
         [
             InspectionMember(
                 inspection=by_selection[selection_id],
@@ -37,6 +39,7 @@ def inspections_open(*, draw: Draw) -> int:
             )
             for selection_id, inspector_id, position, borrowed in members
         ],
+        InspectionMember,
         batch_size=5000,
     )
     _open_deadlines(task)

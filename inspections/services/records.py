@@ -18,6 +18,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from simple_history.utils import bulk_create_with_history
 
 from core.exceptions import ServiceError
 from inspections.models import (
@@ -30,6 +31,7 @@ from inspections.models import (
     PlanSection,
     Signature,
 )
+from inspections.services.documents import document_freeze
 from inspections.tasks import record_pdf_render_task
 from registry.models import CheckItem, Method
 
@@ -173,7 +175,7 @@ def record_start(*, inspection: Inspection, user) -> CheckRecord:
         inspected_on=timezone.localdate(),
         place=inspection.institution.address[:200],
     )
-    CheckRecordItem.objects.bulk_create(
+    bulk_create_with_history(
         [
             CheckRecordItem(
                 record=record,
@@ -184,7 +186,8 @@ def record_start(*, inspection: Inspection, user) -> CheckRecord:
                 method=(item.methods or [""])[0],
             )
             for order, item in enumerate(items, start=1)
-        ]
+        ],
+        CheckRecordItem,
     )
     if inspection.status == Inspection.Status.PLANNED:
         inspection.status = Inspection.Status.IN_PROGRESS
@@ -571,6 +574,7 @@ def record_submit(*, record: CheckRecord, user) -> CheckRecord:
     record.submitted_at = timezone.now()
     record.submitted_by = user
     record.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    document_freeze(record)  # what the PDF shows, frozen now (issue 12 §1)
     inspection = record.inspection
     inspection.status = Inspection.Status.SUBMITTED
     inspection.save(update_fields=["status"])
@@ -622,7 +626,7 @@ def record_correct(*, record: CheckRecord, user, reason: str) -> CheckRecord:
             order=item.order,
             **{name: getattr(item, name) for name in ITEM_FIELDS},
         )
-    Evidence.objects.bulk_create(
+    bulk_create_with_history(
         [
             Evidence(
                 record=copy,
@@ -635,7 +639,8 @@ def record_correct(*, record: CheckRecord, user, reason: str) -> CheckRecord:
                 uploaded_by_id=e.uploaded_by_id,
             )
             for e in record.evidence.all()
-        ]
+        ],
+        Evidence,
     )
     inspection.status = Inspection.Status.IN_PROGRESS
     inspection.save(update_fields=["status"])

@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from core.deadlines import deadline_meet, deadline_open
 from core.exceptions import ServiceError
@@ -25,6 +26,7 @@ from inspections.models import (
     LedgerEntry,
     TargetResult,
 )
+from inspections.services.documents import document_freeze
 from inspections.tasks import feedback_letter_render_task, report_pdf_render_task
 
 Outcome = CheckRecordItem.Outcome
@@ -94,7 +96,7 @@ def report_draft(*, task: InspectionTask, user) -> InspectionReport:
         drafted_by=user,
         drafted_at=timezone.now(),
     )
-    TargetResult.objects.bulk_create(
+    bulk_create_with_history(
         [
             TargetResult(
                 report=report,
@@ -104,7 +106,8 @@ def report_draft(*, task: InspectionTask, user) -> InspectionReport:
                 evaluation=_evaluation_text(records[inspection.pk]),
             )
             for inspection in inspections
-        ]
+        ],
+        TargetResult,
     )
     return report
 
@@ -245,7 +248,9 @@ def report_approve(*, report: InspectionReport, user) -> InspectionReport:
         user,
         now,
     )
+    report.pdf, report.pdf_sha256 = "", ""  # a draft's rendering gives way to the approved one
     report.save()
+    document_freeze(report)  # what the PDF shows, frozen now (issue 12 §1)
     task = report.task
     deadline_meet(kind=Deadline.Kind.REPORT, subject=task, at=now)
     deadline_open(
@@ -272,8 +277,13 @@ def _ledger_open_for_problems(report: InspectionReport, user) -> None:
         Category.TRANSFERRED: LedgerEntry.Kind.TRANSFERRED,
     }
     entries = []
+    opened = set(
+        LedgerEntry.objects.filter(inspection__task=report.task).values_list("item_id", flat=True)
+    )
     for result in report.results.select_related("inspection"):
         for item in _problems(records[result.inspection_id]):
+            if item.pk in opened:
+                continue
             entries.append(
                 LedgerEntry(
                     inspection=result.inspection,
@@ -284,7 +294,7 @@ def _ledger_open_for_problems(report: InspectionReport, user) -> None:
                     created_by=user,
                 )
             )
-    LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    bulk_create_with_history(entries, LedgerEntry)
 
 
 @transaction.atomic
@@ -324,6 +334,7 @@ def feedback_record(
         note=note,
         recorded_by=user,
     )
+    document_freeze(feedback)  # the letter as sent (issue 12 §1)
     task = inspection.task
     if not _live_inspections(task).filter(feedback__isnull=True).exists():
         deadline_meet(kind=Deadline.Kind.FEEDBACK, subject=task)
@@ -422,16 +433,17 @@ def filing_submit(*, task: InspectionTask, user, note: str = "") -> Filing:
         raise ServiceError(_("还不能备案：%(why)s") % {"why": "；".join(blockers)})
     # Y3.5: archived completely; the hash of what was filed, provable later with export_archive.
     # (Imported here: the archive reads the draws, whose services log through publication.)
-    from inspections.services.archive import archive_build
+    from inspections.services.archive import archive_build, manifest_of
 
     with tempfile.TemporaryFile() as scratch:
-        manifest_sha256 = archive_build(task=task, file=scratch).manifest_sha256
+        archived = archive_build(task=task, file=scratch)
     return Filing.objects.create(
         task=task,
         filed_by=user,
         filed_at=timezone.now(),
         note=note,
-        manifest_sha256=manifest_sha256,
+        manifest_sha256=archived.manifest_sha256,
+        manifest_json=manifest_of(archived),
     )
 
 

@@ -23,6 +23,7 @@ from inspections.models import (
     Signature,
     TargetResult,
 )
+from inspections.services.documents import document_freeze
 from registry.models import Method
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -132,6 +133,7 @@ def record_make(
     correction_reason: str = "",
     problem: bool = True,
     finding: str = LONG_FINDING,
+    submitted: bool = True,
 ) -> CheckRecord:
     """A submitted record: one row per check item (the first with a problem), `photos` photos on
     the first item, a PDF without an item, every team member's and the representative's
@@ -139,7 +141,6 @@ def record_make(
     record = CheckRecord.objects.create(
         inspection=inspection,
         version=version,
-        status=CheckRecord.Status.SUBMITTED,
         correction_of=correction_of,
         correction_reason=correction_reason,
         inspected_on=INSPECTED_ON,
@@ -152,8 +153,6 @@ def record_make(
         representative_title="律师事务所主任",
         summary="现场检查执业许可证、内部管理制度、业务卷宗和财务票据。",
         created_by=user,
-        submitted_by=user,
-        submitted_at=at(INSPECTED_ON, 12),
     )
     items = []
     for order, check_item in enumerate(check_items, start=1):
@@ -176,6 +175,14 @@ def record_make(
     for n, member in enumerate(inspection.members.select_related("inspector"), start=1):
         signature_add(record, inspector=member.inspector, name=member.inspector.name, seed=n)
     signature_add(record, name="张主任", seed=9)
+    if not submitted:
+        return record
+    # Submitted as record_submit leaves it: locked, its document frozen (issue 12 §1).
+    CheckRecord.objects.filter(pk=record.pk).update(
+        status=CheckRecord.Status.SUBMITTED, submitted_by=user, submitted_at=at(INSPECTED_ON, 12)
+    )
+    record.refresh_from_db()
+    document_freeze(record)
     return record
 
 
@@ -184,7 +191,6 @@ def report_make(task, *, user, leader, approved: bool = True) -> InspectionRepor
     inspections = list(task.inspections.exclude(status=Inspection.Status.CANCELLED))
     report = InspectionReport.objects.create(
         task=task,
-        status=InspectionReport.Status.APPROVED if approved else InspectionReport.Status.DRAFT,
         inspected_from=dt.date(2026, 4, 1),
         inspected_to=dt.date(2026, 4, 30),
         content="律师事务所执业许可证与登记事项；律师事务所内部管理制度落实情况。",
@@ -194,10 +200,6 @@ def report_make(task, *, user, leader, approved: bool = True) -> InspectionRepor
         handling="对发现问题的律师事务所责令限期整改，并纳入信用记录。",
         drafted_by=user,
         drafted_at=at(dt.date(2026, 5, 6), 9),
-        team_approved_by=leader if approved else None,
-        team_approved_at=at(dt.date(2026, 5, 7), 15) if approved else None,
-        approved_by=leader if approved else None,
-        approved_at=at(dt.date(2026, 5, 8), 10) if approved else None,
     )
     categories = [
         (TargetResult.Category.CASE_FILED, {"case_number": "渝中司罚立〔2026〕3号"}),
@@ -215,6 +217,16 @@ def report_make(task, *, user, leader, approved: bool = True) -> InspectionRepor
             handling="" if not extra else "依法处理，跟踪整改。",
             **extra,
         )
+    if approved:  # as report_approve leaves it: locked, its document frozen (issue 12 §1)
+        InspectionReport.objects.filter(pk=report.pk).update(
+            status=InspectionReport.Status.APPROVED,
+            team_approved_by=leader,
+            team_approved_at=at(dt.date(2026, 5, 7), 15),
+            approved_by=leader,
+            approved_at=at(dt.date(2026, 5, 8), 10),
+        )
+        report.refresh_from_db()
+        document_freeze(report)
     return report
 
 
@@ -233,4 +245,5 @@ def feedback_make(inspection: Inspection, *, user, rectify_item=None) -> Feedbac
             due_on=dt.date(2026, 6, 12),
             created_by=user,
         )
+    document_freeze(feedback)  # the letter as sent (issue 12 §1)
     return feedback

@@ -169,16 +169,29 @@ class TestExport:
 
         assert [p.name for p in tmp_path.iterdir()] == ["media"]  # not even the partial file
 
-    def test_a_changed_pdf_is_rendered_again(self, finished, tmp_path, capsys):
+    def test_a_lost_pdf_is_rendered_again_byte_for_byte(self, finished, tmp_path, capsys):
         export(finished, tmp_path / "one.zip")
         record = CheckRecord.objects.filter(inspection__task=finished).first()
-        Path(record.pdf.path).write_bytes(b"%PDF-1.7 not the rendering")
+        before = record.pdf.read()
+        Path(record.pdf.path).unlink()
 
         call_command("export_archive", str(finished.pk), str(tmp_path / "two.zip"))
 
         assert "已补生成 PDF" in capsys.readouterr().out
         record.refresh_from_db()
-        assert hashlib.sha256(record.pdf.read()).hexdigest() == record.pdf_sha256
+        assert record.pdf.read() == before  # from the frozen snapshot: the same bytes
+
+    def test_a_changed_signed_pdf_stops_the_export_and_stays(self, finished, tmp_path):
+        export(finished, tmp_path / "one.zip")
+        record = CheckRecord.objects.filter(inspection__task=finished).first()
+        Path(record.pdf.path).write_bytes(b"%PDF-1.7 not the rendering")
+
+        with pytest.raises(CommandError, match="SHA-256 不一致"):
+            call_command("export_archive", str(finished.pk), str(tmp_path / "two.zip"))
+
+        assert not (tmp_path / "two.zip").exists()
+        # Never overwritten: what is on the disk is for someone to look into.
+        assert Path(record.pdf.path).read_bytes() == b"%PDF-1.7 not the rendering"
 
 
 class TestCommandLine:

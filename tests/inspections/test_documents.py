@@ -18,7 +18,7 @@ from django.db import connection
 
 from core.exceptions import ServiceError
 from inspections.models import CheckRecord, Inspection, TargetResult
-from inspections.services import documents
+from inspections.services import documents, pdf
 from inspections.tasks import (
     feedback_letter_render_task,
     record_pdf_render_task,
@@ -174,7 +174,7 @@ class TestRecordPdf:
         signatures = [i for i in images if i["enc"] != "jpeg"]
         assert len(photos) == 4
         # The photos are 1600 × 1200; the record carries thumbnails.
-        assert all(max(i["width"], i["height"]) <= documents.THUMBNAIL_PX for i in photos)
+        assert all(max(i["width"], i["height"]) <= pdf.THUMBNAIL_PX for i in photos)
         assert len(signatures) == record.signatures.count() == 3  # two inspectors, the target
         text = text_of(record.pdf.path)
         assert "2026年4月8日 11:01" in text  # when each signed
@@ -217,13 +217,14 @@ class TestRecordPdf:
         second_page = poppler("pdftotext", "-raw", "-f", "2", "-l", "2", path, "-")
         assert "该所已建立收案登记" in re.sub(r"\s+", "", second_page)  # and goes on
 
-    def test_a_draft_says_so(self, record):
-        CheckRecord.objects.filter(pk=record.pk).update(status=CheckRecord.Status.DRAFT)
+    def test_a_draft_says_so(self, inspections, staff_user, twelve_items):
+        draft = pdf_data.record_make(
+            inspections[1], user=staff_user, check_items=twelve_items, photos=0, submitted=False
+        )
+        record_pdf_render_task(draft.pk)
 
-        record_pdf_render_task(record.pk)
-
-        record.refresh_from_db()
-        assert "草稿：尚未提交，不作为正式检查记录" in text_of(record.pdf.path)
+        draft.refresh_from_db()
+        assert "草稿：尚未提交，不作为正式检查记录" in text_of(draft.pdf.path)
 
     def test_stored_with_its_hash_under_a_stable_name(self, record):
         first = record_pdf_render_task(record.pk)
@@ -240,19 +241,24 @@ class TestRecordPdf:
             Path(record.pdf.path)
         ]
 
-    def test_rendering_again_after_a_change_overwrites(self, record):
-        record_pdf_render_task(record.pk)
-        record.refresh_from_db()
-        before = record.pdf_sha256
+    def test_a_drafts_rendering_is_replaced_after_a_change(
+        self, inspections, staff_user, twelve_items
+    ):
+        draft = pdf_data.record_make(
+            inspections[1], user=staff_user, check_items=twelve_items, photos=0, submitted=False
+        )
+        record_pdf_render_task(draft.pk)
+        draft.refresh_from_db()
+        before = draft.pdf_sha256
 
-        CheckRecord.objects.filter(pk=record.pk).update(place="被检查对象的档案室")
-        record_pdf_render_task(record.pk)
+        CheckRecord.objects.filter(pk=draft.pk).update(place="被检查对象的档案室")
+        record_pdf_render_task(draft.pk)
 
-        record.refresh_from_db()
-        assert record.pdf_sha256 != before
-        assert record.pdf.name == documents.record_pdf_name(record)
-        assert "被检查对象的档案室" in text_of(record.pdf.path)
-        assert hashlib.sha256(stored(record.pdf)).hexdigest() == record.pdf_sha256
+        draft.refresh_from_db()
+        assert draft.pdf_sha256 != before
+        assert draft.pdf.name == documents.record_pdf_name(draft)
+        assert "被检查对象的档案室" in text_of(draft.pdf.path)
+        assert hashlib.sha256(stored(draft.pdf)).hexdigest() == draft.pdf_sha256
 
     def test_a_missing_evidence_file_fails_and_stores_nothing(self, record):
         evidence = record.evidence.filter(content_type="image/jpeg").first()
@@ -306,15 +312,19 @@ class TestReportPdf:
         assert leader_user.username in text
         assert "不得公开" not in text
 
-    def test_a_report_not_approved_says_it_may_not_be_published(self, report):
-        type(report).objects.filter(pk=report.pk).update(
-            status="draft", approved_at=None, approved_by=None
+    def test_a_report_not_approved_says_it_may_not_be_published(
+        self, executed, inspections, staff_user, leader_user, check_items
+    ):
+        for inspection in inspections:
+            pdf_data.record_make(inspection, user=staff_user, check_items=check_items, photos=0)
+        draft = pdf_data.report_make(
+            executed.task, user=staff_user, leader=leader_user, approved=False
         )
 
-        report_pdf_render_task(report.pk)
+        report_pdf_render_task(draft.pk)
 
-        report.refresh_from_db()
-        assert "不得公开" in text_of(report.pdf.path)
+        draft.refresh_from_db()
+        assert "不得公开" in text_of(draft.pdf.path)
 
     def test_stored_with_its_hash(self, report):
         sha = report_pdf_render_task(report.pk)
@@ -349,7 +359,12 @@ class TestFeedbackLetter:
         assert feedback.letter_sha256 == hashlib.sha256(stored(feedback.letter)).hexdigest()
         assert feedback.letter.name == documents.feedback_letter_name(feedback)
 
-    def test_no_letter_before_the_result_is_set(self, report, inspections, staff_user):
+    def test_no_letter_before_the_result_is_set(
+        self, executed, inspections, staff_user, leader_user, check_items
+    ):
+        for inspection in inspections:
+            pdf_data.record_make(inspection, user=staff_user, check_items=check_items, photos=0)
+        pdf_data.report_make(executed.task, user=staff_user, leader=leader_user, approved=False)
         TargetResult.objects.filter(inspection=inspections[0]).update(category="")
         feedback = pdf_data.feedback_make(inspections[0], user=staff_user)
 

@@ -20,6 +20,7 @@ from inspections.models import (
     LedgerEntry,
     TargetResult,
 )
+from inspections.services.documents import document_freeze
 from inspections.services.reports import (
     feedback_record,
     filing_receive,
@@ -53,14 +54,11 @@ def submit_record(
         version=correction_of.version + 1 if correction_of else 1,
         correction_of=correction_of,
         correction_reason="更正笔误" if correction_of else "",
-        status=CheckRecord.Status.SUBMITTED,
         inspected_on=VISIT,
         place="律所办公室",
         certificates_shown=True,
         rights_told=True,
         created_by=user,
-        submitted_by=user,
-        submitted_at=timezone.now(),
     )
     items = inspection.task.plan_round.section.check_items.order_by("code")
     for order, check_item in enumerate(items, start=1):
@@ -73,6 +71,12 @@ def submit_record(
             finding="未按规定公示收费标准" if bad else "",
             method="on_site",
         )
+    # Submitted as record_submit leaves it: locked, its document frozen.
+    CheckRecord.objects.filter(pk=record.pk).update(
+        status=CheckRecord.Status.SUBMITTED, submitted_by=user, submitted_at=timezone.now()
+    )
+    record.refresh_from_db()
+    document_freeze(record)
     Inspection.objects.filter(pk=inspection.pk).update(status=Inspection.Status.SUBMITTED)
     return record
 
