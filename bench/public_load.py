@@ -122,19 +122,16 @@ def generate(n_results: int) -> None:
         task.jurisdictions.set([home])
         tasks.append(task)
         reports.append(
+            # A draft while its results are copied in: an approved report's results are locked
+            # (inspections migration 0011); approved below.
             InspectionReport.objects.create(
                 task=task,
-                status=InspectionReport.Status.APPROVED,
                 inspected_from=task.starts_on,
                 inspected_to=task.ends_on,
                 content="",
                 target_count=n_institutions,
                 drafted_by=staff,
                 drafted_at="2026-11-01T10:00+08:00",
-                team_approved_by=staff,
-                team_approved_at="2026-11-01T10:00+08:00",
-                approved_by=staff,
-                approved_at="2026-11-01T10:00+08:00",
             )
         )
     pairs = [(t, inst) for t in range(per_task) for inst in institutions][:n_results]
@@ -163,6 +160,13 @@ def generate(n_results: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM inspections_targetresult ORDER BY id")
             result_ids = [r[0] for r in cursor.fetchall()]
+        InspectionReport.objects.filter(pk__in=[r.pk for r in reports]).update(
+            status=InspectionReport.Status.APPROVED,
+            team_approved_by=staff,
+            team_approved_at="2026-11-01T10:00+08:00",
+            approved_by=staff,
+            approved_at="2026-11-01T10:00+08:00",
+        )
     start = dt.datetime(2026, 4, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     with drawbench.timed(f"COPY {len(pairs):,} published result notices"):
         drawbench.copy_rows(

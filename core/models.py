@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
+
 
 class CalendarDay(models.Model):
     """A day that differs from the plain Monday–Friday week: a public holiday (also on a weekday), or
@@ -19,7 +21,7 @@ class CalendarDay(models.Model):
     date = models.DateField(_("日期"), unique=True)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=50, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("日历日")
@@ -56,7 +58,7 @@ class CalendarYear(models.Model):
     )
     marked_at = models.DateTimeField(_("标记时间"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("日历年份")

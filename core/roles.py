@@ -55,7 +55,17 @@ REPORT_MODELS = [
 DEADLINE_MODELS = ["deadline", "reminder", "notification"]
 PUBLICATION_MODELS = ["resultnotice", "publication", "feedbatch", "feeditem"]
 LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
-HISTORY_MODELS = ["historical" + m for m in REGISTRY_MODELS + CALENDAR_MODELS + PLAN_MODELS]
+# Who changed what (Y4(2)): every model with a change history, the signing PIN's without the PIN.
+HISTORY_MODELS = [
+    "historical" + m
+    for m in REGISTRY_MODELS
+    + CALENDAR_MODELS
+    + PLAN_MODELS
+    + FIELD_MODELS
+    + REPORT_MODELS
+    + PUBLICATION_MODELS
+    + ["signingpin"]
+]
 BEAT_MODELS = [
     "periodictask",
     "crontabschedule",

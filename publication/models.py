@@ -6,7 +6,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from inspections.models import TargetResult
 from registry.models import Jurisdiction, Sector
 
@@ -83,6 +85,8 @@ class ResultNotice(models.Model):
 
     objects = NoticeQuerySet.as_manager()
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("结果公示")
         verbose_name_plural = _("结果公示")
@@ -156,6 +160,8 @@ class Publication(models.Model):
     )
     note = models.TextField(_("说明"), blank=True)
 
+    history = HistoricalRecords(get_user=history_user)
+
     class Meta:
         verbose_name = _("公开记录")
         verbose_name_plural = _("公开记录")
@@ -187,6 +193,8 @@ class FeedBatch(models.Model):
     sent_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     receipt = models.JSONField(_("回执"), null=True, blank=True)
     file = models.FileField(_("批次文件"), upload_to="credit-feed/%Y/", blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("信用平台推送批次")
@@ -223,6 +231,8 @@ class FeedItem(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     accepted = models.BooleanField(_("平台已接收"), null=True)
     message = models.TextField(_("平台说明"), blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("推送条目")

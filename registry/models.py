@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from registry.validators import (
     credit_code_error,
     validate_credit_code,
@@ -54,7 +55,7 @@ class Jurisdiction(models.Model):
             "抽查结束后多少个工作日内公示结果：渝中区规则为 20 个工作日，宁夏细则为 10 个工作日。"
         ),
     )
-    history = HistoricalRecords(m2m_fields=[neighbours])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[neighbours])
 
     class Meta:
         verbose_name = _("辖区")
@@ -162,7 +163,7 @@ class CheckItem(models.Model):
     effective_from = models.DateField(_("生效日期"), default=dt.date(2020, 1, 1))
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     objects = CheckItemQuerySet.as_manager()
 
@@ -240,7 +241,9 @@ class Institution(models.Model):
     )
     risk_reasons = models.JSONField(_("风险等级依据"), default=list, blank=True)
     risk_updated_at = models.DateTimeField(_("风险等级更新时间"), null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["risk_tier", "risk_reasons", "risk_updated_at"])
+    history = HistoricalRecords(
+        get_user=history_user, excluded_fields=["risk_tier", "risk_reasons", "risk_updated_at"]
+    )
 
     objects = InstitutionQuerySet.as_manager()
 
@@ -289,7 +292,7 @@ class Practitioner(models.Model):
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     # Personal data stays out of the audit trail (who changed the record and when is still kept).
-    history = HistoricalRecords(excluded_fields=["id_number", "phone"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["id_number", "phone"])
 
     class Meta:
         verbose_name = _("执业人员")
@@ -340,7 +343,7 @@ class SupervisionRecord(models.Model):
     ended_on = models.DateField(_("移出/结束日期"), null=True, blank=True)
     reference = models.CharField(_("文号"), max_length=100, blank=True)
     description = models.TextField(_("说明"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("监管记录")
@@ -386,7 +389,7 @@ class RiskPolicy(models.Model):
         _("降低频次要求的满意度（≥）"), max_digits=5, decimal_places=2, default=90
     )
     reduced_requires_pro_bono = models.BooleanField(_("降低频次要求参与公益法律服务"), default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("风险分级标准")
@@ -469,7 +472,7 @@ class Inspector(models.Model):
         on_delete=models.SET_NULL,
         related_name="inspector",
     )
-    history = HistoricalRecords(m2m_fields=[sectors])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[sectors])
 
     objects = InspectorQuerySet.as_manager()
 
@@ -546,7 +549,7 @@ class Conflict(models.Model):
     valid_to = models.DateField(_("截止日期"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.SELF)
     note = models.TextField(_("说明"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("利害关系")

@@ -206,7 +206,8 @@ class TestHistory:
         response = client.get(url)
         assert response.status_code == OK
         records = list(response.context["page_obj"])
-        assert [r.history_user for r in records] == [staff_user, None]
+        # The factory's row has no request: the system account, never nobody (issue 12 §3).
+        assert [r.history_user.username for r in records] == [staff_user.username, "_system"]
         table = re.search(
             r'<table id="change-history".*?</table>', response.content.decode(), re.S
         ).group()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from registry.models import CheckItem, Jurisdiction, Method, Sector
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -41,7 +42,7 @@ class AnnualPlan(models.Model):
     )
     # The content as published (Y3.4); later changes reach the public through revisions only.
     snapshot = models.JSONField(_("公布时的计划内容"), default=dict, blank=True)
-    history = HistoricalRecords(excluded_fields=["snapshot"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["snapshot"])
 
     class Meta:
         verbose_name = _("年度抽查计划")
@@ -121,7 +122,7 @@ class PlanSection(DrawParameters):
         _("检查对象范围"), max_length=300, default=_("辖区内全部执业机构")
     )
     methods = models.JSONField(_("抽查方式"), default=list)
-    history = HistoricalRecords(m2m_fields=[check_items])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[check_items])
 
     class Meta:
         verbose_name = _("计划行业")
@@ -153,7 +154,7 @@ class PlanRound(models.Model):
     number = models.PositiveSmallIntegerField(_("批次"))
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("抽查批次")
@@ -208,7 +209,7 @@ class PlanRevision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("计划修订")

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from inspections.models.plans import DrawParameters, PlanRound
 from registry.models import Jurisdiction, Sector
 
@@ -69,7 +70,7 @@ class InspectionTask(DrawParameters):
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     approval_note = models.TextField(_("审批意见"), blank=True)
-    history = HistoricalRecords(m2m_fields=[jurisdictions])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[jurisdictions])
 
     class Meta:
         verbose_name = _("检查任务")

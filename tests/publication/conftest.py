@@ -31,7 +31,8 @@ from tests.inspections.test_reports import submit_record
 
 
 @pytest.fixture
-def report(task, staff_user, leader_user):  # noqa: F811 (the imported fixture)
+def team_approved(task, staff_user):  # noqa: F811 (the imported fixture)
+    """The report approved by the team leader, not yet by the leader in charge (N10(5))."""
     with clock(DRAW_DAY):
         draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
         draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
@@ -49,5 +50,9 @@ def report(task, staff_user, leader_user):  # noqa: F811 (the imported fixture)
                 category=TargetResult.Category.CASE_FILED,
                 case_number="渝中司立〔2026〕7号",
             )
-    report_team_approve(report=report, user=leader.user)
-    return report_approve(report=report, user=leader_user)
+    return report_team_approve(report=report, user=leader.user)
+
+
+@pytest.fixture
+def report(team_approved, leader_user):
+    return report_approve(report=team_approved, user=leader_user)

@@ -9,7 +9,6 @@ from django.contrib.contenttypes.models import ContentType
 
 from core.exceptions import ServiceError
 from core.models import Deadline
-from inspections.models import InspectionReport
 from publication.models import FeedItem, Publication, ResultNotice
 from publication.services import (
     notice_correct,
@@ -26,10 +25,9 @@ def first_result(report):
     return report.results.order_by("inspection__selection__order").first()
 
 
-def test_only_an_approved_report_is_published(report, staff_user):
-    InspectionReport.objects.filter(pk=report.pk).update(status="team_approved")
+def test_only_an_approved_report_is_published(team_approved, staff_user):
     with pytest.raises(ServiceError, match="分管领导批准后"):
-        notice_publish(result=first_result(report), user=staff_user)
+        notice_publish(result=first_result(team_approved), user=staff_user)
     assert not ResultNotice.objects.exists()
 
 

@@ -3,11 +3,12 @@
 import datetime as dt
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from core import services
 from core.exceptions import ServiceError
+from core.history import ActingCommand
 from core.models import CalendarYear
 
 
@@ -18,7 +19,7 @@ def _date(value: str) -> dt.date:
         raise CommandError(_("“%(value)s”不是 YYYY-MM-DD 格式的日期。") % {"value": value}) from exc
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
     help = _("工作日历：计算工作日期限、导入节假日安排、标记年份完整。")
 
     def add_arguments(self, parser):

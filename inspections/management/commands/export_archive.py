@@ -12,15 +12,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.history import ActingCommand
 from inspections.models import InspectionTask
 from inspections.services.archive import archive_build
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
     help = _(
         "导出检查任务的完整归档（ZIP）：检查记录、抽查报告、反馈函、抽取文件、证据材料及清单。"
     )

@@ -3,31 +3,27 @@
 Exit code 0 on success, 1 when anything is wrong (every bad row is printed; nothing is written).
 """
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.history import ActingCommand
 from registry.imports import KINDS, registry_import_file
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
+    # The rows' history and the publication log name `--user`, or the system account (Y4(2)).
     help = _("从 .xlsx 或 UTF-8 .csv 表格导入名录；任一行有误则全部不写入。")
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(KINDS))
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help=_("只检查，不写入"))
-        parser.add_argument("--user", help=_("记入修改历史的用户名"))
 
-    def handle(self, *args, kind, file, dry_run, user=None, **options):
-        account = None
-        if user:
-            account = get_user_model().objects.filter(username=user).first()
-            if account is None:
-                raise CommandError(_("用户“%(u)s”不存在") % {"u": user})
+    def handle(self, *args, kind, file, dry_run, **options):
         try:
-            result = registry_import_file(kind=kind, path=file, dry_run=dry_run, user=account)
+            result = registry_import_file(
+                kind=kind, path=file, dry_run=dry_run, user=self.acting_user
+            )
         except ServiceError as exc:
             self.stderr.write(str(exc))
             raise SystemExit(1) from exc
