@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from core.downloads import staff_file
 from core.views import healthz
 
 admin.site.site_header = _("双随机、一公开 监管平台")
@@ -11,6 +12,12 @@ admin.site.site_title = _("双随机、一公开 监管平台")
 admin.site.index_title = _("业务管理")
 
 urlpatterns = [
+    # Stored files for staff, permission-checked (never /media/ in production).
+    path(
+        "admin/files/<str:label>/<int:pk>/<str:field>/",
+        admin.site.admin_view(staff_file),
+        name="staff_file",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

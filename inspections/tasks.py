@@ -13,11 +13,13 @@ from django.db import InterfaceError, OperationalError
 
 from inspections.models import CheckRecord, Feedback, InspectionReport
 from inspections.services import documents
+from inspections.services.pdf import FontsMissing
 
 logger = logging.getLogger(__name__)
 
 RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, OSError),
+    # FontsMissing: the Chinese faces are being installed (issue 12 §9) — try again later.
+    "autoretry_for": (OperationalError, InterfaceError, OSError, FontsMissing),
     "retry_backoff": 5,  # 5 s, 10 s, 20 s… with jitter
     "retry_backoff_max": 300,
     "retry_jitter": True,

@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from core.downloads import download_link, downloadable
 from core.exceptions import ServiceError
 from inspections.admin.reports import ReadOnlyAdmin
 from inspections.models import InspectionReport
@@ -80,7 +81,7 @@ class WithdrawForm(forms.Form):
 
 
 @admin.register(ResultNotice)
-class ResultNoticeAdmin(admin.ModelAdmin):
+class ResultNoticeAdmin(SimpleHistoryAdmin):
     list_display = [
         "target_name",
         "credit_code",
@@ -229,14 +230,21 @@ class FeedBatchAdmin(ReadOnlyAdmin):
     list_display = ["pk", "created_at", "status", "attempts", "sent_at", "endpoint", "file_link"]
     list_filter = ["status"]
     inlines = [FeedItemInline]
-    readonly_fields = ["status", "endpoint", "attempts", "last_error", "sent_at", "receipt", "file"]
+    readonly_fields = [
+        "status",
+        "endpoint",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "receipt",
+        "file_link",
+    ]
+    fields = readonly_fields
     actions = ["retry"]
 
     @admin.display(description=_("文件"))
     def file_link(self, obj):
-        return (
-            format_html('<a href="{}">{}</a>', obj.file.url, gettext("下载")) if obj.file else "—"
-        )
+        return download_link(obj, "file")
 
     @admin.action(description=_("重新发送所选的失败批次"))
     def retry(self, request, queryset):
@@ -247,3 +255,6 @@ class FeedBatchAdmin(ReadOnlyAdmin):
             FeedBatch.objects.filter(pk=batch.pk).update(status=FeedBatch.Status.PENDING)
             feed_batch_send_task.delay(batch.pk)
         messages.success(request, gettext("已重新发送 %(n)s 个批次。") % {"n": len(failed)})
+
+
+downloadable(FeedBatch, "file")  # core/downloads.py: never /media/ in production

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from core.downloads import download_link, download_url, downloadable
 from core.exceptions import ServiceError
 from inspections.admin.common import render_page, show_service_error
 from inspections.admin.forms import DATE
@@ -32,6 +34,7 @@ from inspections.models import (
     Signature,
     TargetResult,
 )
+from inspections.services import documents
 from inspections.services.reports import (
     feedback_record,
     filing_blockers,
@@ -46,7 +49,7 @@ from inspections.services.reports import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SimpleHistoryAdmin):
     """Written elsewhere (the inspectors' screens, the services); here only read."""
 
     def has_add_permission(self, request, obj=None):
@@ -120,17 +123,28 @@ class EvidenceInline(ReadOnlyInline):
 
     @admin.display(description=_("文件"))
     def link(self, obj):
-        return format_html('<a href="{}">{}</a>', obj.file.url, obj.original_name)
+        return download_link(obj, "file", obj.original_name)
 
 
 class SignatureInline(ReadOnlyInline):
     model = Signature
-    fields = ["role", "name", "inspector", "picture", "signed_at"]
+    fields = [
+        "role",
+        "name",
+        "inspector",
+        "picture",
+        "signed_at",
+        "confirmed_by",
+        "captured_by",
+        "device",
+        "ip_address",
+    ]
     readonly_fields = fields
 
     @admin.display(description=_("签名"))
     def picture(self, obj):
-        return format_html('<img src="{}" alt="" style="height:48px">', obj.image.url)
+        url = download_url(obj, "image")
+        return format_html('<img src="{}" alt="" style="height:48px">', url)
 
 
 @admin.register(CheckRecord)
@@ -164,9 +178,14 @@ class CheckRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
-        if not obj.pdf:
+        if not obj.pdf and not obj.is_submitted:
             return "—"
-        return format_html('<a href="{}">{}</a>', obj.pdf.url, gettext("下载"))
+        return download_link(obj, "pdf") if obj.pdf else _render_link(obj, "pdf")
+
+
+def _render_link(obj, field: str) -> str:
+    """A signed document not rendered yet: the download renders it."""
+    return format_html('<a href="{}">{}</a>', download_url(obj, field), gettext("生成并下载"))
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -224,7 +243,7 @@ class ResultInline(ReadOnlyInline):
 
 
 @admin.register(InspectionReport)
-class InspectionReportAdmin(admin.ModelAdmin):
+class InspectionReportAdmin(SimpleHistoryAdmin):
     list_display = ["task", "status", "target_count", "drafted_at", "approved_by", "pdf_link"]
     list_filter = ["status"]
     search_fields = ["task__name"]
@@ -259,9 +278,9 @@ class InspectionReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
-        if not obj.pdf:
+        if not obj.pdf and not obj.is_approved:
             return "—"
-        return format_html('<a href="{}">{}</a>', obj.pdf.url, gettext("下载"))
+        return download_link(obj, "pdf") if obj.pdf else _render_link(obj, "pdf")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -391,12 +410,20 @@ class FeedbackForm(forms.Form):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(SimpleHistoryAdmin):
     list_display = ["inspection", "method", "delivered_on", "recorded_by", "letter_link"]
     list_filter = ["method", "inspection__task"]
     search_fields = ["inspection__institution__name"]
     list_select_related = ["inspection__institution", "inspection__task", "recorded_by"]
-    fields = ["inspection", "method", "delivered_on", "proof", "note", "recorded_by", "letter_link"]
+    fields = [
+        "inspection",
+        "method",
+        "delivered_on",
+        "proof_link",
+        "note",
+        "recorded_by",
+        "letter_link",
+    ]
     readonly_fields = fields
 
     def has_change_permission(self, request, obj=None):
@@ -407,9 +434,11 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("反馈函"))
     def letter_link(self, obj):
-        if not obj.letter:
-            return "—"
-        return format_html('<a href="{}">{}</a>', obj.letter.url, gettext("下载"))
+        return download_link(obj, "letter") if obj.letter else _render_link(obj, "letter")
+
+    @admin.display(description=_("送达凭证"))
+    def proof_link(self, obj):
+        return download_link(obj, "proof")
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
@@ -467,7 +496,7 @@ class LedgerCloseForm(forms.Form):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(SimpleHistoryAdmin):
     list_display = ["institution", "problem", "kind", "due_on", "closed_on", "state"]
     list_filter = [LedgerStateFilter, "kind", "suspected_crime"]
     search_fields = ["inspection__institution__name", "case_number", "transferred_to"]
@@ -482,7 +511,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         "suspected_crime",
         "due_on",
         "rectification",
-        "evidence",
+        "evidence_link",
         "closed_on",
         "closing_note",
         "created_by",
@@ -498,6 +527,10 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(description=_("检查对象"))
+    @admin.display(description=_("整改材料"))
+    def evidence_link(self, obj):
+        return download_link(obj, "evidence")
+
     def institution(self, obj):
         return obj.inspection.institution
 
@@ -568,7 +601,7 @@ class FilingForm(forms.Form):
 
 
 @admin.register(Filing)
-class FilingAdmin(admin.ModelAdmin):
+class FilingAdmin(SimpleHistoryAdmin):
     list_display = ["task", "filed_by", "filed_at", "received_by", "received_at"]
     list_filter = [("received_at", admin.EmptyFieldListFilter)]
     list_select_related = ["task", "filed_by", "received_by"]
@@ -645,3 +678,32 @@ class FilingAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, gettext("备案已接收。"))
         return redirect("admin:inspections_filing_change", filing.pk)
+
+
+# -- staff downloads (core/downloads.py): never /media/ in production ------------------------------
+def _record_filename(record: CheckRecord) -> str:
+    return f"check-record-{record.inspection_id}-v{record.version}.pdf"
+
+
+downloadable(Evidence, "file", filename=lambda e: e.original_name)
+downloadable(Signature, "image", inline=True)
+downloadable(
+    CheckRecord,
+    "pdf",
+    filename=_record_filename,
+    render=lambda r: documents.record_pdf_render(record=r) if r.is_submitted else None,
+)
+downloadable(
+    InspectionReport,
+    "pdf",
+    filename=lambda r: f"report-task-{r.task_id}.pdf",
+    render=lambda r: documents.report_pdf_render(report=r) if r.is_approved else None,
+)
+downloadable(
+    Feedback,
+    "letter",
+    filename=lambda f: f"feedback-letter-{f.inspection_id}.pdf",
+    render=lambda f: documents.feedback_letter_render(feedback=f),
+)
+downloadable(Feedback, "proof")
+downloadable(LedgerEntry, "evidence")

@@ -17,7 +17,7 @@ from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.downloads import file_response
 from core.exceptions import ServiceError
 from core.models import Deadline
 from inspections.models import (
@@ -434,10 +435,10 @@ class RecordPdfView(InspectorMixin, View):
         record = self.get_record(self.get_inspection())
         if not record.pdf:
             raise Http404
-        return FileResponse(
-            record.pdf.open("rb"),
-            content_type="application/pdf",
+        return file_response(
+            record.pdf,
             filename=f"check-record-{record.inspection_id}-v{record.version}.pdf",
+            inline=True,
         )
 
 
@@ -496,14 +497,13 @@ class EvidenceFileView(InspectorMixin, View):
         evidence = get_object_or_404(
             Evidence, pk=evidence_pk, record__inspection=self.get_inspection()
         )
-        response = FileResponse(
-            evidence.file.open("rb"),
-            content_type=evidence.content_type,
+        return file_response(
+            evidence.file,
             filename=evidence.original_name,
+            inline=True,
+            content_type=evidence.content_type,
+            cache="private, max-age=3600",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
 
 
 class EvidenceRemoveView(InspectorMixin, View):
@@ -594,9 +594,9 @@ class SignatureImageView(InspectorMixin, View):
         signature = get_object_or_404(
             Signature, pk=signature_pk, record__inspection=self.get_inspection()
         )
-        response = FileResponse(signature.image.open("rb"), content_type="image/png")
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return file_response(
+            signature.image, filename="signature.png", inline=True, content_type="image/png"
+        )
 
 
 class SignatureRemoveView(InspectorMixin, View):
