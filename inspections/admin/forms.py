@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import AnnualPlan, InspectionTask, PlanRevision, PlanRound, PlanSection
 from inspections.services.draws import DEFAULT_MISSING_RULE, SOURCE_KINDS
+from inspections.services.tasks import task_plan_problems
 from registry.models import CheckItem, Method
 
 # The browser's date picker wants ISO dates, whatever the language's display format.
@@ -134,16 +135,17 @@ class InspectionTaskForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        plan_round, sector = data.get("plan_round"), data.get("sector")
-        if plan_round and sector and plan_round.section.sector_id != sector.pk:
-            self.add_error(
-                "sector",
-                _("计划批次属于%(s)s行业，任务的行业须与之一致。")
-                % {"s": plan_round.section.sector},
-            )
         if data.get("two_stage") and not data.get("jurisdictions_to_draw"):
             self.add_error("jurisdictions_to_draw", _("两阶段抽取须填写抽取辖区数（N12）。"))
         return data
+
+    def _post_clean(self):
+        # The instance now holds what was typed: the service's own check (which task_save applies
+        # again) puts each shortfall against its plan beside its field (N8, N11, Y3.4).
+        super()._post_clean()
+        for name, message in task_plan_problems(task=self.instance).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
 
 
 class TaskFromRoundForm(forms.Form):

@@ -14,9 +14,20 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.exceptions import ServiceError
 from inspections.admin.archive import TaskArchiveAdminMixin
 from inspections.admin.common import render_page, show_service_error
-from inspections.admin.forms import DecisionForm, InspectionTaskForm, TaskFromRoundForm
+from inspections.admin.forms import (
+    DecisionForm,
+    InspectionTaskForm,
+    TaskFromRoundForm,
+    published_rounds,
+)
 from inspections.models import InspectionTask
-from inspections.services.tasks import task_create_for_round, task_decide, task_submit
+from inspections.services.tasks import (
+    task_create_for_round,
+    task_decide,
+    task_round_defaults,
+    task_save,
+    task_submit,
+)
 
 Status = InspectionTask.Status
 STATUS_COLOURS = {
@@ -54,9 +65,9 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
                 None,
                 {
                     "fields": [
-                        "name",
                         "kind",
                         "plan_round",
+                        "name",
                         "sector",
                         "jurisdictions",
                         "two_stage",
@@ -86,6 +97,21 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*APPROVAL_FIELDS, "approval_note"] if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        """`?plan_round=<id>` (the plan's "为本批次创建任务" link, or choosing the round on this
+        page): the new task starts from that round of the published plan (N8, N11, Y3.4)."""
+        initial = super().get_changeform_initial_data(request)
+        round_id = request.GET.get("plan_round", "")
+        plan_round = published_rounds().filter(pk=round_id).first() if round_id.isdigit() else None
+        if plan_round is not None:
+            defaults = task_round_defaults(plan_round=plan_round)
+            initial.update(defaults)
+            initial["name"] = request.GET.get("name") or defaults["name"]
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        task_save(task=obj, user=request.user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("draws")
