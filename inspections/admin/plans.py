@@ -79,6 +79,7 @@ def check_context(plan: AnnualPlan, section: PlanSection | None = None) -> dict:
             }
         )
     return {
+        "plan_checked": True,
         "check_errors": errors,
         "check_warnings": warnings,
         "coverage": coverage,
