@@ -91,9 +91,38 @@ class PlanRevisionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """The unit head's decision (N10(1)). For a task whose period has passed or mostly gone
+    (`late`), approving asks for the confirmation and a reason, which the approval keeps."""
+
     note = forms.CharField(
         label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm_period = forms.BooleanField(
+        label=_("确认该任务的检查期间已过（或所剩无几），仍予批准"), required=False
+    )
+    late_reason = forms.CharField(
+        label=_("仍予批准的理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("例如“上半年未能开展，补做该批次”。记入审批记录（Y4(2)）。"),
+    )
+
+    def __init__(self, *args, late: bool = False, approving: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.late, self.approving = late, approving
+        if not late:
+            del self.fields["confirm_period"], self.fields["late_reason"]
+
+    def clean(self):
+        data = super().clean()
+        if self.late and self.approving:
+            if not data.get("confirm_period"):
+                self.add_error(
+                    "confirm_period", _("批准前请确认该任务的检查期间已过（或所剩无几）。")
+                )
+            if not (data.get("late_reason") or "").strip():
+                self.add_error("late_reason", _("请写明仍予批准的理由。"))
+        return data
 
 
 class RoundLabelField(forms.ModelChoiceField):

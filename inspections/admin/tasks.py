@@ -24,6 +24,7 @@ from inspections.models import InspectionTask
 from inspections.services.tasks import (
     task_create_for_round,
     task_decide,
+    task_period_warning,
     task_round_defaults,
     task_save,
     task_submit,
@@ -37,6 +38,7 @@ STATUS_COLOURS = {
     Status.REJECTED: "#b3261e",
 }
 APPROVAL_FIELDS = ["status", "applied_by", "applied_at", "approved_by", "approved_at"]
+NOTES = ["approval_note", "late_reason"]
 
 
 @admin.register(InspectionTask)
@@ -90,13 +92,12 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             ),
         ]
         if obj is not None:
-            fieldsets.append(
-                (_("单位负责人审批（N10）"), {"fields": [*APPROVAL_FIELDS, "approval_note"]})
-            )
+            notes = NOTES if obj.late_reason else NOTES[:1]
+            fieldsets.append((_("单位负责人审批（N10）"), {"fields": [*APPROVAL_FIELDS, *notes]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [*APPROVAL_FIELDS, "approval_note"] if obj is not None else []
+        return [*APPROVAL_FIELDS, *NOTES] if obj is not None else []
 
     def get_changeform_initial_data(self, request):
         """`?plan_round=<id>` (the plan's "为本批次创建任务" link, or choosing the round on this
@@ -181,11 +182,14 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
 
     def _decide_selected(self, request, queryset, *, approve: bool):
         """An intermediate page for the note, like Django's delete confirmation."""
-        form = DecisionForm(request.POST if "decide" in request.POST else None)
+        late = period_warnings(queryset) if approve else []
+        form = DecisionForm(
+            request.POST if "decide" in request.POST else None, late=bool(late), approving=approve
+        )
         if form.is_bound and form.is_valid():
             done = 0
             for task in queryset:
-                done += self._decide(request, task, approve, form.cleaned_data["note"])
+                done += self._decide(request, task, approve, form.cleaned_data)
             if done:
                 text = (
                     gettext("已批准 %(n)s 项任务。")
@@ -202,15 +206,23 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             title,
             tasks=queryset,
             form=form,
+            late=late,
             approve=approve,
             action=request.POST.get("action", ""),
             selected=request.POST.getlist(ACTION_CHECKBOX_NAME),
             action_checkbox_name=ACTION_CHECKBOX_NAME,
         )
 
-    def _decide(self, request, task, approve: bool, note: str) -> int:
+    def _decide(self, request, task, approve: bool, decision: dict) -> int:
+        """`decision`: a valid DecisionForm's data (the note; the late reason where asked)."""
         try:
-            task_decide(task=task, user=request.user, approve=approve, note=note)
+            task_decide(
+                task=task,
+                user=request.user,
+                approve=approve,
+                note=decision["note"],
+                late_reason=decision.get("late_reason", ""),
+            )
         except ServiceError as exc:
             messages.error(request, f"{task}：{exc}")
             return 0
@@ -242,6 +254,8 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
         live = next((d for d in draws if d.superseded_at is None), None)
         return {
             "task": task,
+            # Issue 12 §11.4: whoever opens a task not yet drawn learns that its time is short.
+            "period_warning": "" if draws else task_period_warning(task=task),
             "draws": draws,
             "live_draw": live,
             "can_submit": self.may_edit_tasks(request)
@@ -294,10 +308,11 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
         if not self.has_approve_permission(request):
             raise PermissionDenied
         task = get_object_or_404(InspectionTask, pk=pk)
-        form = DecisionForm(request.POST or None)
+        approve = "_approve" in request.POST
+        late = period_warnings([task])
+        form = DecisionForm(request.POST or None, late=bool(late), approving=approve)
         if request.method == "POST" and form.is_valid():
-            approve = "_approve" in request.POST
-            if self._decide(request, task, approve, form.cleaned_data["note"]):
+            if self._decide(request, task, approve, form.cleaned_data):
                 text = gettext("已批准，可以公告抽取。") if approve else gettext("已退回申请人。")
                 messages.success(request, text)
             return redirect("admin:inspections_inspectiontask_change", task.pk)
@@ -309,5 +324,12 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             task,
             tasks=[task],
             form=form,
+            late=late,
             single=True,
         )
+
+
+def period_warnings(tasks) -> list[tuple[InspectionTask, str]]:
+    """The tasks among `tasks` whose period has passed or mostly gone, with what to say of each."""
+    warnings = [(task, task_period_warning(task=task)) for task in tasks]
+    return [(task, warning) for task, warning in warnings if warning]

@@ -2,6 +2,7 @@
 round of the published plan: it starts from that round's section — ratios, team size, dates — and
 may ask more of the draw than the plan, never less (N8, N11, Y3.4)."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
@@ -91,6 +92,23 @@ def _refuse_below_plan(task: InspectionTask) -> None:
         raise ServiceError("\n".join(problems.values()), code="below_plan")
 
 
+def task_period_warning(*, task: InspectionTask, on: dt.date | None = None) -> str:
+    """Why approving the task, or announcing its draw, on `on` (default today) needs a second
+    thought: its period has ended, or more than half of it has gone — little time is left for the
+    draw, the visits and the report (N13: within 5 working days after). Empty otherwise."""
+    today = on or timezone.localdate()
+    period = {"start": task.starts_on, "end": task.ends_on}
+    if today > task.ends_on:
+        return _("该任务的检查期间（%(start)s 至 %(end)s）已于 %(end)s 结束。") % period
+    total = (task.ends_on - task.starts_on).days + 1
+    gone = (today - task.starts_on).days
+    if gone * 2 > total:
+        return _(
+            "该任务的检查期间（%(start)s 至 %(end)s）已过去 %(gone)s 天（共 %(total)s 天），只剩 %(left)s 天用于抽取、实地检查和撰写报告。"
+        ) % {**period, "gone": gone, "total": total, "left": total - gone}
+    return ""
+
+
 @transaction.atomic
 def task_create_for_round(*, plan_round: PlanRound, name: str = "", user=None) -> InspectionTask:
     """A random task for one round of the plan, with the plan's ratios and team size (N10)."""
@@ -141,8 +159,12 @@ def task_submit(*, task: InspectionTask, user) -> InspectionTask:
 
 
 @transaction.atomic
-def task_decide(*, task: InspectionTask, user, approve: bool, note: str = "") -> InspectionTask:
-    """N10(1): the unit head approves (or rejects) the application before any draw."""
+def task_decide(
+    *, task: InspectionTask, user, approve: bool, note: str = "", late_reason: str = ""
+) -> InspectionTask:
+    """N10(1): the unit head approves (or rejects) the application before any draw. A task whose
+    period has ended or mostly gone (task_period_warning) is approved only with `late_reason`,
+    kept with the approval (Y4(2): who approved what, when, and why); it is ignored otherwise."""
     if not user.has_perm("inspections.approve_inspectiontask"):
         raise ServiceError(_("只有单位负责人可以审批检查任务。"))
     task = InspectionTask.objects.select_for_update().get(pk=task.pk)
@@ -150,7 +172,13 @@ def task_decide(*, task: InspectionTask, user, approve: bool, note: str = "") ->
         raise ServiceError(_("该任务不在待审批状态。"))
     if approve and task.applied_by_id == user.pk:
         raise ServiceError(_("申请人不能审批自己提交的任务。"))
+    warning = task_period_warning(task=task) if approve else ""
+    if warning and not late_reason.strip():
+        raise ServiceError(
+            warning + _("如确需批准（例如补做该批次），请确认并写明理由。"), code="period_passed"
+        )
     task.status = InspectionTask.Status.APPROVED if approve else InspectionTask.Status.REJECTED
     task.approved_by, task.approved_at, task.approval_note = user, timezone.now(), note
+    task.late_reason = late_reason.strip() if warning else ""
     task.save()
     return task

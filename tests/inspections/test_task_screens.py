@@ -1,7 +1,8 @@
-"""A task starts from its plan (issue 12 §11): the add page is filled from the chosen round of the
-published plan — ratios per tier, team size, dates, sector, jurisdiction — and a task below the
-plan's ratios or team size, or outside its round's dates, is refused with the figures, on the
-form field and in the services (N8, N11, Y3.4)."""
+"""Tasks in the office's screens (issue 12 §11). A task starts from its plan: the add page is
+filled from the chosen round of the published plan — ratios per tier, team size, dates, sector,
+jurisdiction — and a task below the plan's ratios or team size, or outside its round's dates, is
+refused with the figures, on the form field and in the services (N8, N11, Y3.4). A task whose
+period has passed is approved, and its draw announced, only once that is confirmed."""
 
 import datetime as dt
 from decimal import Decimal
@@ -11,9 +12,15 @@ from django.test import Client
 from django.urls import reverse
 
 from core.exceptions import ServiceError
-from inspections.models import InspectionTask, PlanRound
+from inspections.models import Draw, InspectionTask, PlanRound
 from inspections.services.plans import plan_publish
-from inspections.services.tasks import task_create_for_round, task_save, task_submit
+from inspections.services.tasks import (
+    task_create_for_round,
+    task_decide,
+    task_period_warning,
+    task_save,
+    task_submit,
+)
 from tests.factories import sector
 from tests.inspections.conftest import YEAR, clock, plan_make
 
@@ -174,3 +181,146 @@ class TestBelowThePlanIsRefused:
             task_submit(task=task, user=staff_user)
         task.refresh_from_db()
         assert task.status == InspectionTask.Status.DRAFT
+
+
+# -- a period long past (issue 12 §11.4) -----------------------------------------------------------
+# The unit head's approval (N10(1)) is where it is decided: a task whose period has ended, or is
+# mostly gone, is approved only with that confirmed and a reason recorded (Y4(2): who, when, why).
+# Announcing its draw asks again, on the page.
+IN_TIME = dt.date(YEAR, 3, 25)  # before the first round (1–30 April)
+MOSTLY_GONE = dt.date(YEAR, 4, 20)  # day 20 of 30
+ENDED = dt.date(YEAR, 6, 1)
+SSQ = {"kind": "ssq", "name": "双色球第2026062期"}
+
+
+@pytest.fixture
+def leader(leader_user) -> Client:
+    client = Client()
+    client.force_login(leader_user)
+    return client
+
+
+@pytest.fixture
+def submitted(first_round, staff_user):
+    with clock(IN_TIME):
+        task = task_create_for_round(plan_round=first_round, user=staff_user)
+        return task_submit(task=task, user=staff_user)
+
+
+class TestAPeriodLongPast:
+    def test_in_time_nothing_is_asked(self, submitted, leader_user):
+        with clock(IN_TIME):
+            assert task_period_warning(task=submitted) == ""
+            task = task_decide(task=submitted, user=leader_user, approve=True)
+        assert task.status == InspectionTask.Status.APPROVED and task.late_reason == ""
+
+    @pytest.mark.parametrize(
+        ("day", "says"),
+        [
+            (ENDED, "已于 2026-04-30 结束"),
+            (MOSTLY_GONE, "已过去 19 天（共 30 天），只剩 11 天"),
+        ],
+    )
+    def test_approval_needs_a_reason(self, submitted, leader_user, day, says):
+        with clock(day):
+            assert says in task_period_warning(task=submitted)
+            with pytest.raises(ServiceError, match=says) as refused:
+                task_decide(task=submitted, user=leader_user, approve=True)
+            assert refused.value.code == "period_passed"
+            task = task_decide(
+                task=submitted, user=leader_user, approve=True, late_reason="补做上半年批次"
+            )
+        assert task.status == InspectionTask.Status.APPROVED
+        assert task.late_reason == "补做上半年批次"
+
+    def test_rejecting_needs_no_reason(self, submitted, leader_user):
+        with clock(ENDED):
+            task = task_decide(task=submitted, user=leader_user, approve=False, note="期间已过")
+        assert task.status == InspectionTask.Status.REJECTED
+
+    def test_the_decision_page_warns_and_asks_for_the_confirmation(self, leader, submitted):
+        url = admin_url("inspections_task_decide", submitted.pk)
+        with clock(ENDED):
+            html = leader.get(url).content.decode()
+            assert "已于 2026-04-30 结束" in html and "确认该任务的检查期间已过" in html
+            response = leader.post(url, {"note": "同意", "_approve": "批准"})
+            assert response.status_code == 200
+            errors = response.context["form"].errors
+            assert "confirm_period" in errors and "late_reason" in errors
+            submitted.refresh_from_db()
+            assert submitted.status == InspectionTask.Status.SUBMITTED
+            response = leader.post(
+                url,
+                {
+                    "note": "同意",
+                    "confirm_period": "on",
+                    "late_reason": "上半年未能开展，补做",
+                    "_approve": "批准",
+                },
+            )
+        assert response.status_code == 302
+        submitted.refresh_from_db()
+        assert submitted.status == InspectionTask.Status.APPROVED
+        assert submitted.late_reason == "上半年未能开展，补做"
+        # The task's page keeps the reason beside the approval, and warns whoever opens it.
+        with clock(ENDED):
+            html = leader.get(admin_url("inspections_inspectiontask_change", submitted.pk))
+        html = html.content.decode()
+        assert "上半年未能开展，补做" in html and "已于 2026-04-30 结束" in html
+
+    def test_the_bulk_approval_asks_as_well(self, leader, submitted):
+        changelist = admin_url("inspections_inspectiontask_changelist")
+        chosen = {"action": "approve_selected", "_selected_action": [submitted.pk]}
+        with clock(ENDED):
+            page = leader.post(changelist, {**chosen, "index": 0}).content.decode()
+            assert "已于 2026-04-30 结束" in page
+            leader.post(changelist, {**chosen, "decide": "1"})
+            submitted.refresh_from_db()
+            assert submitted.status == InspectionTask.Status.SUBMITTED
+            leader.post(
+                changelist,
+                {**chosen, "decide": "1", "confirm_period": "on", "late_reason": "补做"},
+            )
+        submitted.refresh_from_db()
+        assert submitted.status == InspectionTask.Status.APPROVED
+
+    def test_announcing_the_draw_asks_for_the_confirmation(
+        self, staff, submitted, leader_user, institutions
+    ):
+        with clock(IN_TIME):  # approved in time; the draw is announced after the round
+            task = task_decide(task=submitted, user=leader_user, approve=True)
+        url = admin_url("inspections_draw_announce", task.pk)
+        day = dt.date(YEAR, 5, 6)
+        data = {
+            "source-TOTAL_FORMS": "4",
+            "source-INITIAL_FORMS": "0",
+            "source-MIN_NUM_FORMS": "1",
+            "source-MAX_NUM_FORMS": "4",
+            "source-0-kind": SSQ["kind"],
+            "source-0-name": SSQ["name"],
+            "source-0-date": day.isoformat(),
+            "missing_rule": "顺延至下一期",
+            "_confirm": "1",
+        }
+        with clock(day):
+            html = staff.get(url).content.decode()
+            assert "已于 2026-04-30 结束" in html and "确认该任务的检查期间已过" in html
+            response = staff.post(url, data)
+            assert response.status_code == 200 and not Draw.objects.exists()
+            assert "确认该任务的检查期间已过" in response.content.decode()
+            response = staff.post(url, {**data, "confirm_period": "on"})
+        assert response.status_code == 302
+        assert Draw.objects.filter(task=task).exists()
+
+    def test_an_immediate_draw_asks_as_well(
+        self, staff, submitted, leader_user, institutions, inspectors
+    ):
+        with clock(ENDED):
+            task = task_decide(task=submitted, user=leader_user, approve=True, late_reason="补做")
+            url = admin_url("inspections_draw_immediate", task.pk)
+            data = {"reason": "开奖推迟", "witness_1": "纪检组 李某", "witness_2": "法制科 王某"}
+            html = staff.get(url).content.decode()
+            assert "已于 2026-04-30 结束" in html and "批准时记录的理由：补做" in html
+            assert staff.post(url, data).status_code == 200 and not Draw.objects.exists()
+            response = staff.post(url, {**data, "confirm_period": "on"})
+        assert response.status_code == 302 and Draw.objects.filter(task=task).exists()
