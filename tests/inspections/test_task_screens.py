@@ -324,3 +324,25 @@ class TestAPeriodLongPast:
             assert staff.post(url, data).status_code == 200 and not Draw.objects.exists()
             response = staff.post(url, {**data, "confirm_period": "on"})
         assert response.status_code == 302 and Draw.objects.filter(task=task).exists()
+
+
+# -- a note set into a sentence (issue 12 §11.6) ----------------------------------------------------
+class TestARejectionNote:
+    @pytest.mark.parametrize(
+        ("note", "shown"),
+        [
+            ("范围不清。", "未批准：范围不清。修改后可重新提交审批。"),
+            ("范围不清", "未批准：范围不清。修改后可重新提交审批。"),
+            ("范围不清；  \n", "未批准：范围不清。修改后可重新提交审批。"),
+            ("范围不清！", "未批准：范围不清！修改后可重新提交审批。"),
+            ("", "未批准。修改后可重新提交审批。"),
+        ],
+        ids=["full stop", "none", "semicolon", "exclamation mark", "no note"],
+    )
+    def test_ends_in_one_full_stop(self, staff, submitted, leader_user, note, shown):
+        with clock(IN_TIME):
+            task_decide(task=submitted, user=leader_user, approve=False, note=note)
+        html = staff.get(admin_url("inspections_inspectiontask_change", submitted.pk))
+        html = html.content.decode()
+        assert shown in html
+        assert "。。" not in html and "；。" not in html
