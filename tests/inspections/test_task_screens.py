@@ -238,6 +238,15 @@ class TestAPeriodLongPast:
             task = task_decide(task=submitted, user=leader_user, approve=False, note="期间已过")
         assert task.status == InspectionTask.Status.REJECTED
 
+    def test_the_add_page_warns_when_the_round_has_passed(self, staff, first_round):
+        url = admin_url("inspections_inspectiontask_add")
+        with clock(ENDED):
+            html = staff.get(url, {"plan_round": first_round.pk}).content.decode()
+        assert "已于 2026-04-30 结束" in html and "单位负责人批准时须确认并写明理由" in html
+        with clock(IN_TIME):
+            html = staff.get(url, {"plan_round": first_round.pk}).content.decode()
+        assert "已于" not in html
+
     def test_the_decision_page_warns_and_asks_for_the_confirmation(self, leader, submitted):
         url = admin_url("inspections_task_decide", submitted.pk)
         with clock(ENDED):
