@@ -34,6 +34,7 @@ from inspections.services.draws import (
     draw_redraw,
 )
 from inspections.services.draws import entropy_estimate as estimate_bits
+from inspections.services.tasks import task_period_warning
 from registry.models import Institution, RiskTier
 from tools import verify_draw as algorithm
 
@@ -323,6 +324,16 @@ class DrawAdmin(admin.ModelAdmin):
     def _to_task(self, task):
         return redirect("admin:inspections_inspectiontask_change", task.pk)
 
+    @staticmethod
+    def _period(request, task, *, drawing: bool) -> dict:
+        """Issue 12 §11.4: a task whose period has passed or mostly gone is drawn only once that is
+        confirmed on the page (templates/admin/inspections/_period_confirm.html)."""
+        warning = task_period_warning(task=task)
+        confirmed = not warning or bool(request.POST.get("confirm_period"))
+        if drawing and not confirmed:
+            messages.error(request, gettext("请先确认该任务的检查期间已过（或所剩无几）。"))
+        return {"period_warning": warning, "period_confirmed": confirmed}
+
     def _to_draw(self, draw):
         return redirect("admin:inspections_draw_change", draw.pk)
 
@@ -334,9 +345,10 @@ class DrawAdmin(admin.ModelAdmin):
         sources = SourceFormSet(request.POST or None, prefix="source")
         rule = MissingRuleForm(request.POST or None)
         estimate = None
+        period = self._period(request, task, drawing="_confirm" in request.POST)
         if request.method == "POST" and sources.is_valid() and rule.is_valid():
             estimate = entropy_preview(task, sources.sources())
-            if "_confirm" in request.POST:
+            if "_confirm" in request.POST and period["period_confirmed"]:
                 try:
                     draw = draw_announce(
                         task=task,
@@ -363,6 +375,7 @@ class DrawAdmin(admin.ModelAdmin):
             sources=sources,
             rule=rule,
             estimate=estimate,
+            **period,
         )
 
     # -- execute -----------------------------------------------------------------------------
@@ -403,7 +416,8 @@ class DrawAdmin(admin.ModelAdmin):
     def immediate_view(self, request, task_id: int):
         task = self._drawable_task(request, task_id)
         form = ImmediateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        period = self._period(request, task, drawing=request.method == "POST")
+        if request.method == "POST" and form.is_valid() and period["period_confirmed"]:
             data = form.cleaned_data
             try:
                 draw = draw_immediate(
@@ -427,6 +441,7 @@ class DrawAdmin(admin.ModelAdmin):
             gettext("当场抽取：%(t)s") % {"t": task},
             task=task,
             form=form,
+            **period,
         )
 
     # -- re-draw -----------------------------------------------------------------------------

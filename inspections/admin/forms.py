@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import AnnualPlan, InspectionTask, PlanRevision, PlanRound, PlanSection
 from inspections.services.draws import DEFAULT_MISSING_RULE, SOURCE_KINDS
+from inspections.services.tasks import task_plan_problems
 from registry.models import CheckItem, Method
 
 # The browser's date picker wants ISO dates, whatever the language's display format.
@@ -90,9 +91,38 @@ class PlanRevisionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """The unit head's decision (N10(1)). For a task whose period has passed or mostly gone
+    (`late`), approving asks for the confirmation and a reason, which the approval keeps."""
+
     note = forms.CharField(
         label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm_period = forms.BooleanField(
+        label=_("确认该任务的检查期间已过（或所剩无几），仍予批准"), required=False
+    )
+    late_reason = forms.CharField(
+        label=_("仍予批准的理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("例如“上半年未能开展，补做该批次”。记入审批记录（Y4(2)）。"),
+    )
+
+    def __init__(self, *args, late: bool = False, approving: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.late, self.approving = late, approving
+        if not late:
+            del self.fields["confirm_period"], self.fields["late_reason"]
+
+    def clean(self):
+        data = super().clean()
+        if self.late and self.approving:
+            if not data.get("confirm_period"):
+                self.add_error(
+                    "confirm_period", _("批准前请确认该任务的检查期间已过（或所剩无几）。")
+                )
+            if not (data.get("late_reason") or "").strip():
+                self.add_error("late_reason", _("请写明仍予批准的理由。"))
+        return data
 
 
 class RoundLabelField(forms.ModelChoiceField):
@@ -134,16 +164,17 @@ class InspectionTaskForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        plan_round, sector = data.get("plan_round"), data.get("sector")
-        if plan_round and sector and plan_round.section.sector_id != sector.pk:
-            self.add_error(
-                "sector",
-                _("计划批次属于%(s)s行业，任务的行业须与之一致。")
-                % {"s": plan_round.section.sector},
-            )
         if data.get("two_stage") and not data.get("jurisdictions_to_draw"):
             self.add_error("jurisdictions_to_draw", _("两阶段抽取须填写抽取辖区数（N12）。"))
         return data
+
+    def _post_clean(self):
+        # The instance now holds what was typed: the service's own check (which task_save applies
+        # again) puts each shortfall against its plan beside its field (N8, N11, Y3.4).
+        super()._post_clean()
+        for name, message in task_plan_problems(task=self.instance).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
 
 
 class TaskFromRoundForm(forms.Form):

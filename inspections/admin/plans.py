@@ -79,6 +79,7 @@ def check_context(plan: AnnualPlan, section: PlanSection | None = None) -> dict:
             }
         )
     return {
+        "plan_checked": True,
         "check_errors": errors,
         "check_warnings": warnings,
         "coverage": coverage,
@@ -171,19 +172,41 @@ class PlanSectionInline(admin.TabularInline):
             return "—"
         return ngettext("%(n)s 项", "%(n)s 项", obj.items) % {"n": obj.items}
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.is_published and may_add_tasks(request):
+            fields = [f if f != "rounds_text" else "rounds_with_tasks" for f in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "rounds_with_tasks"]
+
     @admin.display(description=_("批次"))
     def rounds_text(self, obj):
+        return self._rounds(obj, links=False)
+
+    @admin.display(description=_("批次"))
+    def rounds_with_tasks(self, obj):
+        return self._rounds(obj, links=True)
+
+    def _rounds(self, obj, *, links: bool):
         if not obj.pk:
             return "—"
-        rounds = [
-            (gettext("第 %(n)s 批") % {"n": r.number}, f"{r.starts_on:%m-%d}", f"{r.ends_on:%m-%d}")
-            for r in obj.rounds.all()
-        ]
+        rounds = list(obj.rounds.all())
         if not rounds:
             return gettext("尚未安排")
-        return format_html_join(
-            mark_safe("<br>"), '<span style="white-space:nowrap">{} {} — {}</span>', rounds
-        )
+        lines = []
+        for r in rounds:
+            line = format_html(
+                '<span style="white-space:nowrap">{} {} — {}</span>',
+                gettext("第 %(n)s 批") % {"n": r.number},
+                f"{r.starts_on:%m-%d}",
+                f"{r.ends_on:%m-%d}",
+            )
+            if links:
+                line = format_html("{} {}", line, task_for_round_link(r))
+            lines.append(line)
+        return mark_safe("<br>".join(lines))
 
     def has_add_permission(self, request, obj=None):
         return (obj is None or plan_editable(obj)) and super().has_add_permission(request, obj)
@@ -433,10 +456,49 @@ def _explain(revision: PlanRevision) -> str:
     return _schedule_text(revision.changed_on, revision.affected_starts_on)
 
 
+def may_add_tasks(request) -> bool:
+    return request.user.has_perm("inspections.add_inspectiontask")
+
+
+def task_for_round_link(plan_round: PlanRound) -> str:
+    """The task add page filled in from this round of the published plan."""
+    url = reverse("admin:inspections_inspectiontask_add") + f"?plan_round={plan_round.pk}"
+    return format_html(
+        '<a href="{}" style="white-space:nowrap">{}</a>', url, gettext("为本批次创建任务")
+    )
+
+
 class PlanRoundInline(admin.TabularInline):
     model = PlanRound
     fields = ["number", "starts_on", "ends_on"]
+    readonly_fields = ["tasks_display"]
     extra = 0
+
+    def get_fields(self, request, obj=None):
+        # A published plan's rounds are carried out by tasks (N10): each round lists its tasks and
+        # offers a new one, started from the plan (N8, N11, Y3.4).
+        if obj is not None and obj.plan.is_published and may_add_tasks(request):
+            return [*self.fields, "tasks_display"]
+        return self.fields
+
+    @admin.display(description=_("检查任务"))
+    def tasks_display(self, obj):
+        if not obj.pk:
+            return "—"
+        tasks = format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a>（{}）',
+            (
+                (
+                    reverse("admin:inspections_inspectiontask_change", args=[t.pk]),
+                    t.name,
+                    t.get_status_display(),
+                )
+                for t in obj.tasks.order_by("pk")
+            ),
+        )
+        link = task_for_round_link(obj)
+        return format_html("{}<br>{}", tasks, link) if tasks else link
 
     def has_add_permission(self, request, obj=None):
         editable = obj is None or plan_editable(obj.plan)

@@ -14,9 +14,21 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.exceptions import ServiceError
 from inspections.admin.archive import TaskArchiveAdminMixin
 from inspections.admin.common import render_page, show_service_error
-from inspections.admin.forms import DecisionForm, InspectionTaskForm, TaskFromRoundForm
+from inspections.admin.forms import (
+    DecisionForm,
+    InspectionTaskForm,
+    TaskFromRoundForm,
+    published_rounds,
+)
 from inspections.models import InspectionTask
-from inspections.services.tasks import task_create_for_round, task_decide, task_submit
+from inspections.services.tasks import (
+    task_create_for_round,
+    task_decide,
+    task_period_warning,
+    task_round_defaults,
+    task_save,
+    task_submit,
+)
 
 Status = InspectionTask.Status
 STATUS_COLOURS = {
@@ -26,6 +38,7 @@ STATUS_COLOURS = {
     Status.REJECTED: "#b3261e",
 }
 APPROVAL_FIELDS = ["status", "applied_by", "applied_at", "approved_by", "approved_at"]
+NOTES = ["approval_note", "late_reason"]
 
 
 @admin.register(InspectionTask)
@@ -54,9 +67,9 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
                 None,
                 {
                     "fields": [
-                        "name",
                         "kind",
                         "plan_round",
+                        "name",
                         "sector",
                         "jurisdictions",
                         "two_stage",
@@ -79,20 +92,44 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             ),
         ]
         if obj is not None:
-            fieldsets.append(
-                (_("单位负责人审批（N10）"), {"fields": [*APPROVAL_FIELDS, "approval_note"]})
-            )
+            notes = NOTES if obj.late_reason else NOTES[:1]
+            fieldsets.append((_("单位负责人审批（N10）"), {"fields": [*APPROVAL_FIELDS, *notes]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [*APPROVAL_FIELDS, "approval_note"] if obj is not None else []
+        return [*APPROVAL_FIELDS, *NOTES] if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        """`?plan_round=<id>` (the plan's "为本批次创建任务" link, or choosing the round on this
+        page): the new task starts from that round of the published plan (N8, N11, Y3.4)."""
+        initial = super().get_changeform_initial_data(request)
+        round_id = request.GET.get("plan_round", "")
+        plan_round = published_rounds().filter(pk=round_id).first() if round_id.isdigit() else None
+        if plan_round is not None:
+            defaults = task_round_defaults(plan_round=plan_round)
+            initial.update(defaults)
+            initial["name"] = request.GET.get("name") or defaults["name"]
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        task_save(task=obj, user=request.user)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A round chosen whose period has passed or mostly gone: said before the task is made.
+        initial = self.get_changeform_initial_data(request)
+        extra = {}
+        if initial.get("starts_on") and initial.get("ends_on"):
+            period = InspectionTask(starts_on=initial["starts_on"], ends_on=initial["ends_on"])
+            extra["period_warning"] = task_period_warning(task=period)
+        return super().add_view(request, form_url, {**extra, **(extra_context or {})})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("draws")
 
     @admin.display(description=_("检查时间"), ordering="starts_on")
     def period(self, obj):
-        return f"{obj.starts_on:%Y-%m-%d} — {obj.ends_on:%Y-%m-%d}"
+        # Two short lines: the list stays readable at 1024 px beside the sidebar and the filters.
+        return format_html("{}<br>— {}", f"{obj.starts_on:%Y-%m-%d}", f"{obj.ends_on:%Y-%m-%d}")
 
     @admin.display(description=_("审批状态"), ordering="status")
     def status_display(self, obj):
@@ -155,11 +192,14 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
 
     def _decide_selected(self, request, queryset, *, approve: bool):
         """An intermediate page for the note, like Django's delete confirmation."""
-        form = DecisionForm(request.POST if "decide" in request.POST else None)
+        late = period_warnings(queryset) if approve else []
+        form = DecisionForm(
+            request.POST if "decide" in request.POST else None, late=bool(late), approving=approve
+        )
         if form.is_bound and form.is_valid():
             done = 0
             for task in queryset:
-                done += self._decide(request, task, approve, form.cleaned_data["note"])
+                done += self._decide(request, task, approve, form.cleaned_data)
             if done:
                 text = (
                     gettext("已批准 %(n)s 项任务。")
@@ -176,15 +216,23 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             title,
             tasks=queryset,
             form=form,
+            late=late,
             approve=approve,
             action=request.POST.get("action", ""),
             selected=request.POST.getlist(ACTION_CHECKBOX_NAME),
             action_checkbox_name=ACTION_CHECKBOX_NAME,
         )
 
-    def _decide(self, request, task, approve: bool, note: str) -> int:
+    def _decide(self, request, task, approve: bool, decision: dict) -> int:
+        """`decision`: a valid DecisionForm's data (the note; the late reason where asked)."""
         try:
-            task_decide(task=task, user=request.user, approve=approve, note=note)
+            task_decide(
+                task=task,
+                user=request.user,
+                approve=approve,
+                note=decision["note"],
+                late_reason=decision.get("late_reason", ""),
+            )
         except ServiceError as exc:
             messages.error(request, f"{task}：{exc}")
             return 0
@@ -216,6 +264,8 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
         live = next((d for d in draws if d.superseded_at is None), None)
         return {
             "task": task,
+            # Issue 12 §11.4: whoever opens a task not yet drawn learns that its time is short.
+            "period_warning": "" if draws else task_period_warning(task=task),
             "draws": draws,
             "live_draw": live,
             "can_submit": self.may_edit_tasks(request)
@@ -268,10 +318,11 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
         if not self.has_approve_permission(request):
             raise PermissionDenied
         task = get_object_or_404(InspectionTask, pk=pk)
-        form = DecisionForm(request.POST or None)
+        approve = "_approve" in request.POST
+        late = period_warnings([task])
+        form = DecisionForm(request.POST or None, late=bool(late), approving=approve)
         if request.method == "POST" and form.is_valid():
-            approve = "_approve" in request.POST
-            if self._decide(request, task, approve, form.cleaned_data["note"]):
+            if self._decide(request, task, approve, form.cleaned_data):
                 text = gettext("已批准，可以公告抽取。") if approve else gettext("已退回申请人。")
                 messages.success(request, text)
             return redirect("admin:inspections_inspectiontask_change", task.pk)
@@ -283,5 +334,12 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             task,
             tasks=[task],
             form=form,
+            late=late,
             single=True,
         )
+
+
+def period_warnings(tasks) -> list[tuple[InspectionTask, str]]:
+    """The tasks among `tasks` whose period has passed or mostly gone, with what to say of each."""
+    warnings = [(task, task_period_warning(task=task)) for task in tasks]
+    return [(task, warning) for task, warning in warnings if warning]

@@ -70,6 +70,11 @@ class InspectionTask(DrawParameters):
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     approval_note = models.TextField(_("审批意见"), blank=True)
+    late_reason = models.TextField(
+        _("检查期间已过仍予批准的理由"),
+        blank=True,
+        help_text=_("批准时检查期间已经结束或所剩无几的，由单位负责人确认并写明理由。"),
+    )
     history = HistoricalRecords(get_user=history_user, m2m_fields=[jurisdictions])
 
     class Meta:

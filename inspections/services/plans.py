@@ -54,6 +54,14 @@ def plan_check(*, plan: AnnualPlan) -> PlanCheck:
         label = str(section.sector)
         chosen = set(section.check_items.all())
         rounds = list(section.rounds.all())
+        if not chosen:
+            # Y3.4: the check content comes from the list; a sector with none has nothing to check.
+            check.errors.append(
+                _(
+                    "%(s)s：尚未选择抽查事项。检查内容须来自本行业的抽查事项清单（Y3.4）；清单为空时请先录入抽查事项。"
+                )
+                % {"s": label}
+            )
         wrong_sector = [i.code for i in chosen if i.sector_id != section.sector_id]
         if wrong_sector:
             check.errors.append(
@@ -103,6 +111,14 @@ def plan_check(*, plan: AnnualPlan) -> PlanCheck:
             "yearly": yearly,
             "needed": needed,
         }
+        if not total:
+            # N8's 5 % of nobody is met by nobody: say so rather than pass it as covered.
+            check.warnings.append(
+                _(
+                    "%(s)s：检查对象名录中尚无本辖区的执业机构，无法核算全年覆盖率（N8）。请先导入检查对象名录。"
+                )
+                % {"s": label}
+            )
         if total and yearly < needed:
             check.errors.append(
                 _(

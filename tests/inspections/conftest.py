@@ -67,13 +67,16 @@ def plan_make(
 
 
 def task_approve(*, plan_round: PlanRound, applicant, leader, **changes):
-    """Create, submit and approve a task for the round; `changes` are applied to the draft."""
-    task = task_create_for_round(plan_round=plan_round, user=applicant)
-    for name, value in changes.items():
-        setattr(task, name, value)
-    task.save()
-    task_submit(task=task, user=applicant)
-    return task_decide(task=task, user=leader, approve=True, note="同意")
+    """Create, submit and approve a task for the round; `changes` are applied to the draft. As the
+    office does it, the day before the round starts (a task whose period has passed is approved
+    only with a reason: tests/inspections/test_task_screens.py)."""
+    with clock(plan_round.starts_on - dt.timedelta(days=1)):
+        task = task_create_for_round(plan_round=plan_round, user=applicant)
+        for name, value in changes.items():
+            setattr(task, name, value)
+        task.save()
+        task_submit(task=task, user=applicant)
+        return task_decide(task=task, user=leader, approve=True, note="同意")
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 else's inspection and everything under it, the autosave, evidence, signatures, submission (N9,
 Y3.5, Y3.3/N11) and corrections as versions."""
 
+import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from core import roles
+from core.models import Deadline
 from inspections.models import CheckRecord, Evidence, Inspection, InspectionMember, Signature
 from inspections.services.records import evidence_add, record_start, record_submit
 from inspections.services.signatures import signature_add
@@ -19,6 +24,7 @@ from tests.factories import InspectorFactory, UserFactory
 from tests.inspections.fieldwork_data import (
     EXE_BYTES,
     PASSWORD,
+    VISIT,
     complete,
     jpeg_bytes,
     signature_data_url,
@@ -139,6 +145,45 @@ class TestMyInspections:
         with django_assert_max_num_queries(8):
             page = client.get(url("inspection_list")).content.decode()
         assert page.count('class="card inspection-card') == executed.task.inspections.count()
+
+
+class TestDeadlinesInWords:
+    """Issue 12 §11.5: an overdue deadline, or one due today, is said in words beside its colour
+    (WCAG 1.4.1: colour is not the only means of conveying it)."""
+
+    @staticmethod
+    def items(html: str) -> list[str]:
+        return re.findall(r'<li class="deadline[^"]*">.*?</li>', html, re.S)
+
+    @staticmethod
+    def of_task(inspection):
+        return Deadline.objects.filter(
+            subject_type=ContentType.objects.get_for_model(inspection.task),
+            subject_id=inspection.task_id,
+        ).order_by("due_on")
+
+    def test_overdue_and_due_today_are_said(self, client, me, inspection):
+        report, publication = self.of_task(inspection)[:2]
+        Deadline.objects.filter(pk=report.pk).update(due_on=VISIT - dt.timedelta(days=1))
+        Deadline.objects.filter(pk=publication.pk).update(due_on=VISIT)
+        for page in (url("inspection_list"), url("inspection_detail", inspection.pk)):
+            overdue, today = self.items(client.get(page).content.decode())[:2]
+            assert "deadline--overdue" in overdue and "逾期" in overdue, page
+            assert "deadline--today" in today and "今日到期" in today, page
+            assert "逾期" not in today
+
+    def test_met_late_says_so(self, client, me, inspection):
+        report = self.of_task(inspection).first()
+        Deadline.objects.filter(pk=report.pk).update(
+            met_at=timezone.now(), missed_at=timezone.now()
+        )
+        page = client.get(url("inspection_detail", inspection.pk)).content.decode()
+        (item,) = [i for i in self.items(page) if "deadline--met" in i]
+        assert "逾期完成" in item
+
+    def test_in_time_says_nothing_more(self, client, me, inspection):
+        for item in self.items(client.get(url("inspection_list")).content.decode()):
+            assert "逾期" not in item and "今日到期" not in item
 
 
 class TestNotMine:

@@ -266,6 +266,13 @@ class TestRevision:
 
 # -- tasks -----------------------------------------------------------------------------------------
 class TestTaskApproval:
+    @pytest.fixture(autouse=True)
+    def before_the_round(self):
+        # The office applies and the unit head approves before the round starts (a task whose
+        # period has passed asks for a reason: tests/inspections/test_task_screens.py).
+        with clock(ROUNDS[0][0] - dt.timedelta(days=7)):
+            yield
+
     def test_a_task_takes_the_rounds_dates_and_the_plans_parameters(self, plan_round, staff_user):
         task = task_create_for_round(plan_round=plan_round, user=staff_user)
         assert (

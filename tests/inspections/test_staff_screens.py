@@ -105,7 +105,8 @@ def approved_task(world, staff_user, leader_user) -> InspectionTask:
     plan = published_plan(world, staff_user, year=LAST_YEAR, rounds=year_rounds)
     task = task_create_for_round(plan_round=PlanRound.objects.get(section__plan=plan), user=None)
     task_submit(task=task, user=staff_user)
-    return task_decide(task=task, user=leader_user, approve=True)
+    # Last year's round: its period has passed, so the approval records why.
+    return task_decide(task=task, user=leader_user, approve=True, late_reason="补做去年的批次")
 
 
 def executed_draw(world, staff_user, leader_user) -> Draw:
@@ -228,14 +229,22 @@ class TestFullFlow:
         assert task.status == InspectionTask.Status.SUBMITTED
         assert task.applied_by == staff_user
 
-        # 5. The leader approves it with a note (N10(1)).
-        assert leader.get(admin_url("inspections_task_decide", task.pk)).status_code == 200
+        # 5. The leader approves it with a note (N10(1)); last year's round has passed, which the
+        # page says and the approval confirms with a reason (issue 12 §11.4).
+        page = leader.get(admin_url("inspections_task_decide", task.pk))
+        assert page.status_code == 200 and "已于" in page.content.decode()
         leader.post(
-            admin_url("inspections_task_decide", task.pk), {"note": "同意。", "_approve": "批准"}
+            admin_url("inspections_task_decide", task.pk),
+            {
+                "note": "同意。",
+                "confirm_period": "on",
+                "late_reason": "补做去年的批次",
+                "_approve": "批准",
+            },
         )
         task.refresh_from_db()
         assert task.status == InspectionTask.Status.APPROVED
-        assert task.approval_note == "同意。"
+        assert (task.approval_note, task.late_reason) == ("同意。", "补做去年的批次")
 
         # 6. Announce: the entropy estimate is shown before confirming (RFC 3797 §5).
         announce = admin_url("inspections_draw_announce", task.pk)
@@ -250,7 +259,7 @@ class TestFullFlow:
         html = response.content.decode()
         assert "随机源熵估计" in html and str(estimate["needed_bits"]) in html
         assert not Draw.objects.exists()
-        response = staff.post(announce, sources_data(SSQ, _confirm="1"))
+        response = staff.post(announce, sources_data(SSQ, _confirm="1", confirm_period="on"))
         draw = Draw.objects.get(task=task)
         assert response["Location"] == admin_url("inspections_draw_change", draw.pk)
         assert draw.announcement["entropy"]["sources_bits"] == estimate["sources_bits"]
@@ -378,7 +387,13 @@ class TestWhoMayDoWhat:
         assert "审批意见" in response.content.decode()
         clients.leader.post(
             changelist,
-            {"action": "approve_selected", "_selected_action": [task.pk], "decide": "1"},
+            {
+                "action": "approve_selected",
+                "_selected_action": [task.pk],
+                "decide": "1",
+                "confirm_period": "on",  # last year's round (issue 12 §11.4)
+                "late_reason": "补做去年的批次",
+            },
         )
         task.refresh_from_db()
         assert task.status == InspectionTask.Status.APPROVED
@@ -452,15 +467,19 @@ class TestDrawScreens:
         task = approved_task(world, staff_user, leader_user)
         url = admin_url("inspections_draw_immediate", task.pk)
         reason = "开奖推迟且检查时间紧迫"
+        confirmed = {"confirm_period": "on"}  # last year's round (issue 12 §11.4)
         for witnesses in [("纪检组 李某", ""), ("纪检组 李某", "纪检组 李某")]:
             response = clients.staff.post(
-                url, {"reason": reason, "witness_1": witnesses[0], "witness_2": witnesses[1]}
+                url,
+                {"reason": reason, "witness_1": witnesses[0], "witness_2": witnesses[1]}
+                | confirmed,
             )
             assert response.status_code == 200
             assert response.context["form"].errors["witness_2"]
             assert not Draw.objects.exists()
         response = clients.staff.post(
-            url, {"reason": reason, "witness_1": "纪检组 李某", "witness_2": "法制科 王某"}
+            url,
+            {"reason": reason, "witness_1": "纪检组 李某", "witness_2": "法制科 王某"} | confirmed,
         )
         draw = Draw.objects.get()
         assert response["Location"] == admin_url("inspections_draw_change", draw.pk)
@@ -486,7 +505,8 @@ class TestDrawScreens:
         task = approved_task(world, staff_user, leader_user)
         yesterday = {**SSQ, "date": (TODAY - dt.timedelta(days=1)).isoformat()}
         response = clients.staff.post(
-            admin_url("inspections_draw_announce", task.pk), sources_data(yesterday, _confirm="1")
+            admin_url("inspections_draw_announce", task.pk),
+            sources_data(yesterday, _confirm="1", confirm_period="on"),
         )
         assert response.status_code == 200 and not Draw.objects.exists()
 

@@ -816,12 +816,12 @@ class Command(BaseCommand):
         if task is None:
             task = task_create_for_round(plan_round=plan_round, user=staff)
         if task.status == InspectionTask.Status.DRAFT:
-            task = task_submit(task=task, user=staff)
-            task = task_decide(task=task, user=leader, approve=True, note="同意。")
-            # The services stamp the present moment; the demo's history happened before the draw.
-            InspectionTask.objects.filter(pk=task.pk).update(
-                applied_at=shanghai(*spec["applied_at"]), approved_at=shanghai(*spec["approved_at"])
-            )
+            # Replayed on their days, before the round (whatever day the demo is loaded on): the
+            # stamps are those days, and the approval is not one of a period already past.
+            with demo_fieldwork.replayed_at(shanghai(*spec["applied_at"])):
+                task = task_submit(task=task, user=staff)
+            with demo_fieldwork.replayed_at(shanghai(*spec["approved_at"])):
+                task = task_decide(task=task, user=leader, approve=True, note="同意。")
         draw = task.current_draw()
         if draw is None:
             # Replayed at its own dates: the sources lie after the announcement and no later
