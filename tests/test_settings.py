@@ -64,4 +64,40 @@ def test_quick_start_runs_on_embedded_defaults():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "False"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://localhost/",
+        "False",
+    ]
+
+
+def quick_start_env(tmp_path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "BROKER_DIR": str(tmp_path / "broker"),
+    }
+
+
+def test_quick_start_broker_connection_logs_no_hostname_warning(tmp_path):
+    # kombu logs "No hostname was supplied. Reverting to default 'localhost'" for a bare
+    # `filesystem://` each time the worker or beat describes its broker (issue 12 §11).
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from config.celery import app\n"
+            "with app.connection_for_write() as conn:\n"
+            "    print(conn.as_uri()); conn.info(); conn.default_channel\n",
+        ],
+        cwd=ROOT,
+        env=quick_start_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("filesystem://")
+    assert "No hostname was supplied" not in result.stdout + result.stderr
+    assert (tmp_path / "broker" / "queue").is_dir()  # the folders are still made
