@@ -136,6 +136,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Seconds per SMTP operation; Django's default is to wait for ever, which would hold a worker (and
+# its task past the broker's visibility timeout) on a relay that accepts and never answers.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 # Simple-history: who changed what, from the request's user (N6, Y4(2)).
