@@ -168,6 +168,9 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Files larger than this are refused before parsing.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# Seconds an uploaded file waits for its confirmation after the check; then it is deleted (it
+# holds identity numbers: registry.imports.uploads).
+IMPORT_UPLOAD_MAX_AGE = env.int("IMPORT_UPLOAD_MAX_AGE", default=3600)
 
 LOGGING = {
     "version": 1,
