@@ -278,6 +278,10 @@ class DeadlineAdmin(ReadOnlyAdmin):
             "soon_workdays": SOON_WORKDAYS,
             "met_late_days": MET_LATE_SHOWN_DAYS,
             "may_run_sweep": may_run_sweep(request.user),
+            # Interrupted or failed e-mails wait for a person (issue 12 §8, core.mail).
+            "emails_to_review": OutboxEmail.objects.filter(
+                status__in=[OutboxEmail.Status.UNKNOWN, OutboxEmail.Status.FAILED]
+            ).count(),
         }
         return TemplateResponse(request, "admin/core/deadline/board.html", context)
 

@@ -3,6 +3,7 @@ of an attempt, what a retry does after each, and the staff's review of an interr
 
 The kills of a real worker at the wrong moments are in tests/core/test_deadline_celery.py."""
 
+import re
 import smtplib
 import socket
 import threading
@@ -217,6 +218,18 @@ def test_admin_lists_emails_to_review_and_staff_resend(
     assert any("重新发送" in str(m) for m in get_messages(response.wsgi_request))
     assert reload(queued).status == Status.PENDING
     assert len(callbacks) == 1  # the sending, enqueued after commit
+
+
+def test_the_deadline_board_points_at_emails_to_review(smtp, queued, staff_client):
+    board = reverse("admin:core_deadline_board")
+    assert 'id="emails-to-review"' not in staff_client.get(board).content.decode()
+    smtp(data_end=CLOSE)
+    email_send(email_id=queued.pk)
+    page = staff_client.get(board).content.decode()
+    assert "1 封提醒邮件发送中断或失败，需核实" in page
+    link = re.search(r'id="emails-to-review"><strong[^>]*><a href="([^"]+)"', page).group(1)
+    listed = staff_client.get(link.replace("&amp;", "&"))
+    assert listed.status_code == 200 and escape(queued.message_id) in listed.content.decode()
 
 
 def test_admin_confirm_delivered(smtp, queued, staff_client):
