@@ -53,6 +53,8 @@ def test_every_base_template_links_the_icon(client, request, url_name, who):
         assert finders.find(href.removeprefix("/static/")), href
 
 
+# live_server makes the test transactional; serialized_rollback puts back what migrations made.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_live_server_serves_the_icon(live_server):
     # The whole way a browser goes: /favicon.ico, the redirect, the file.
     with urllib.request.urlopen(f"{live_server.url}/favicon.ico", timeout=10) as response:

@@ -145,7 +145,8 @@ def test_a_row_left_sending_by_a_dead_attempt_is_marked_for_review(smtp, queued)
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# Committed rows for the second connection; serialized_rollback puts back what migrations made.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_sending_under_a_live_attempt_is_left_to_it(queued):
     """A second attempt while the first is in its SMTP conversation (the row locked by it): it
     neither sends nor takes the first for dead."""
