@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOG_DIR ?= var
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
 	shared-mime-info fonts-noto-cjk gettext poppler-utils chromium
 
-.PHONY: run test system-packages venv setup demo lint format messages bench-import clean
+.PHONY: run serve test system-packages venv setup demo lint format messages bench-import clean
 
 system-packages:  ## Debian packages (only as root; skipped when all are present)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -41,11 +42,12 @@ run: demo  ## set up everything, then start web, Celery worker and beat
 	@echo ""
 	@echo "  双随机、一公开 — http://$(HOST):$(PORT)/   (后台 http://$(HOST):$(PORT)/admin/)"
 	@echo ""
-	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/celery -A config worker -l info --concurrency 2 > var/worker.log 2>&1 & \
-	$(VENV)/bin/celery -A config beat -l info > var/beat.log 2>&1 & \
-	echo "  Celery worker → var/worker.log, beat → var/beat.log"; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@exec $(PY) manage.py runall --host $(HOST) --port $(PORT) --log-dir $(LOG_DIR)
+
+# What `make run` starts once set up. Ctrl-C / SIGTERM stops each process once and waits for it
+# (core/management/commands/runall.py); `exec`: make's child is the supervisor itself.
+serve:  ## start web, Celery worker and beat without the set-up steps
+	@exec $(PY) manage.py runall --host $(HOST) --port $(PORT) --log-dir $(LOG_DIR)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -16,7 +16,9 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _make_broker_folders(sender, **kwargs) -> None:
     """kombu's filesystem transport needs its folders to exist before anything is sent."""
+    if not (sender.conf.broker_url or "").startswith("filesystem://"):
+        return
     options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if sender.conf.broker_url == "filesystem://" and options.get(key):
+        if options.get(key):
             os.makedirs(options[key], exist_ok=True)

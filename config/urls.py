@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from core.downloads import staff_file
-from core.views import healthz
+from core.views import favicon, healthz
 
 admin.site.site_header = _("双随机、一公开 监管平台")
 admin.site.site_title = _("双随机、一公开 监管平台")
@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("inspect/", include("inspections.urls_inspect")),
     path("", include("registry.urls")),
     path("", include("inspections.urls")),

@@ -4,6 +4,8 @@ The calendar: staff enter next year's schedule here once the
 State Council publishes it, by hand or by importing the `date,kind,name` CSV, and mark the year
 complete. Every write goes through core.services; simple-history records who changed what (N6)."""
 
+from functools import partial
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -23,11 +25,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core import deadlines, roles, services
+from core import deadlines, mail, roles, services
 from core.exceptions import ServiceError
-from core.models import CalendarDay, CalendarYear, Deadline, Notification, Reminder
+from core.models import CalendarDay, CalendarYear, Deadline, Notification, OutboxEmail, Reminder
 from core.selectors import MET_LATE_SHOWN_DAYS, SOON_WORKDAYS, State, deadline_board
-from core.tasks import deadline_sweep_task
+from core.tasks import deadline_sweep_task, email_send_task
 
 WEEKDAYS = [
     _("星期一"),
@@ -279,6 +281,10 @@ class DeadlineAdmin(ReadOnlyAdmin):
             "soon_workdays": SOON_WORKDAYS,
             "met_late_days": MET_LATE_SHOWN_DAYS,
             "may_run_sweep": may_run_sweep(request.user),
+            # Interrupted or failed e-mails wait for a person (issue 12 §8, core.mail).
+            "emails_to_review": OutboxEmail.objects.filter(
+                status__in=[OutboxEmail.Status.UNKNOWN, OutboxEmail.Status.FAILED]
+            ).count(),
         }
         return TemplateResponse(request, "admin/core/deadline/board.html", context)
 
@@ -312,15 +318,92 @@ class ReminderSentFilter(admin.SimpleListFilter):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    list_display = ["deadline", "kind", "created_at", "sent_at", "recipient_names"]
-    list_filter = ["kind", ReminderSentFilter, "deadline__kind"]
+    list_display = ["deadline", "kind", "created_at", "sent_at", "recipient_names", "email_status"]
+    list_filter = ["kind", ReminderSentFilter, "deadline__kind", "email__status"]
     search_fields = ["deadline__title"]
-    list_select_related = ["deadline"]
-    fields = ["deadline", "kind", "created_at", "sent_at", "recipient_names"]
+    list_select_related = ["deadline", "email"]
+    fields = ["deadline", "kind", "created_at", "sent_at", "recipient_names", "email_status"]
 
     @admin.display(description=_("收件人"))
     def recipient_names(self, obj: Reminder) -> str:
         return "、".join(r.get("name", "") for r in obj.recipients) or "—"
+
+    @admin.display(description=_("邮件"))
+    def email_status(self, obj: Reminder) -> str:
+        email = getattr(obj, "email", None)
+        if email is None:
+            return "—"
+        url = reverse("admin:core_outboxemail_change", args=[email.pk])
+        return format_html('<a href="{}">{}</a>', url, email.get_status_display())
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReadOnlyAdmin):
+    """Every e-mail with its fate (issue 12 §8). An e-mail whose sending was interrupted (待核实)
+    is never resent on its own: look its Message-ID up in the mail relay's log, then confirm it
+    was delivered or send it again (docs/deployment.md §8.1)."""
+
+    list_display = [
+        "subject",
+        "recipients",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "message_id",
+    ]
+    list_filter = ["status"]
+    search_fields = ["subject", "message_id", "to"]
+    date_hierarchy = "created_at"
+    fields = [
+        "subject",
+        "recipients",
+        "from_email",
+        "message_id",
+        "status",
+        "attempts",
+        "attempted_at",
+        "sent_at",
+        "last_error",
+        "reminder",
+        "reviewed_by",
+        "reviewed_at",
+        "body",
+    ]
+    readonly_fields = ["recipients"]
+    actions = ["confirm_delivered", "resend"]
+
+    @admin.display(description=_("收件人"))
+    def recipients(self, obj: OutboxEmail) -> str:
+        return ", ".join(obj.to)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("core.review_outboxemail")
+
+    @admin.action(description=_("已在邮件服务器日志中查到：确认已送达"), permissions=["review"])
+    def confirm_delivered(self, request: HttpRequest, queryset) -> None:
+        self._review(request, queryset, delivered=True)
+
+    @admin.action(description=_("日志中没有（或发送失败）：重新发送一次"), permissions=["review"])
+    def resend(self, request: HttpRequest, queryset) -> None:
+        self._review(request, queryset, delivered=False)
+
+    def _review(self, request: HttpRequest, queryset, *, delivered: bool) -> None:
+        done = 0
+        for email in queryset:
+            try:
+                mail.email_review(email_id=email.pk, user=request.user, delivered=delivered)
+            except ServiceError as exc:
+                self.message_user(request, f"{email.message_id}：{exc}", messages.WARNING)
+                continue
+            if not delivered:
+                transaction.on_commit(partial(email_send_task.delay, email.pk), robust=True)
+            done += 1
+        if delivered:
+            text = gettext("已确认送达 %(n)s 封邮件。") % {"n": done}
+        else:
+            text = gettext("已将 %(n)s 封邮件交给后台任务重新发送。") % {"n": done}
+        self.message_user(request, text)
 
 
 class NotificationReadFilter(admin.SimpleListFilter):

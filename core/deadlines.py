@@ -5,6 +5,10 @@ Each reminder goes out at most once (issue 4 §4): the sweep inserts the Reminde
 deadline and kind) in its transaction and enqueues the sending only on commit; the sending locks
 the row and does nothing once `sent_at` is set. A sweep that is repeated, runs concurrently or dies
 half-way therefore never sends twice, and a row whose sending was lost is sent by the next sweep.
+
+Its e-mail goes through the outbox (core.mail, issue 12 §8): the in-app notifications and the
+outbox row are committed together with `sent_at`, before the mail server is contacted, so a worker
+killed at any moment neither loses the e-mail nor sends it twice.
 """
 
 import datetime as dt
@@ -14,17 +18,21 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import roles
 from core.exceptions import CalendarMissing
-from core.models import Deadline, Notification, Reminder
+from core.mail import email_cancel, email_queue, email_send
+from core.models import Deadline, Notification, OutboxEmail, Reminder
 from core.services import WorkdayCalendar, workdays_add, workdays_between
 
 BEFORE_WORKDAYS = 2  # issue 4 §4: a reminder 2 working days before the due day
+# An e-mail still pending this long after its last attempt has lost its retries (a task dropped):
+# the sweep hands it to the sending again. Sooner, its own retry is still on its way.
+EMAIL_RETRY_LOST_AFTER = dt.timedelta(hours=1)
 
 
 @transaction.atomic
@@ -188,9 +196,16 @@ def deadline_sweep(*, today: dt.date | None = None, enqueue: bool = True) -> Swe
             due_on=due_on, missed_at__isnull=True, met_at__isnull=True
         ).update(missed_at=missed_moment(due_on))
 
-    unsent = Reminder.objects.filter(
-        deadline_id__in={pk for pk, _kind in owed}, sent_at__isnull=True
-    ).values_list("pk", "deadline_id", "kind")
+    # Not sent yet, or sent but its e-mail still waiting (never tried, or its retries lost).
+    email_waiting = Q(email__status=OutboxEmail.Status.PENDING) & (
+        Q(email__attempted_at__isnull=True)
+        | Q(email__attempted_at__lt=timezone.now() - EMAIL_RETRY_LOST_AFTER)
+    )
+    unsent = (
+        Reminder.objects.filter(deadline_id__in={pk for pk, _kind in owed})
+        .filter(Q(sent_at__isnull=True) | email_waiting)
+        .values_list("pk", "deadline_id", "kind")
+    )
     result.to_send = sorted(pk for pk, deadline_id, kind in unsent if (deadline_id, kind) in owed)
     if enqueue:
         for reminder_id in result.to_send:
@@ -255,25 +270,46 @@ def reminder_message(reminder: Reminder) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-@transaction.atomic
 def reminder_send(*, reminder_id: int) -> bool:
-    """Send one reminder by e-mail and as in-app notifications, and stamp it sent. Idempotent: the
-    row is locked, and a reminder already sent, or whose deadline has been met meanwhile, is left
-    alone. Returns whether it was sent now."""
+    """Send one reminder: the in-app notifications and the e-mail's outbox row, with `sent_at`, in
+    one transaction; then the e-mail (core.mail.email_send). Call it outside any transaction. Safe
+    to run again at any point: a reminder already sent only has its e-mail carried on, as its
+    outbox row says; one whose deadline has been met meanwhile is left alone (an e-mail not yet
+    handed over is withdrawn). Returns whether the reminder was sent now. Raises EmailDeferred
+    when the mail server cannot take the e-mail now (the task retries)."""
+    sent_now, email_id = _reminder_issue(reminder_id=reminder_id)
+    if email_id is not None:
+        email_send(email_id=email_id)
+    return sent_now
+
+
+@transaction.atomic
+def _reminder_issue(*, reminder_id: int) -> tuple[bool, int | None]:
+    """(sent now, the outbox e-mail still to send) — the reminder row locked."""
     reminder = (
         Reminder.objects.select_for_update(of=("self",))
         .select_related("deadline__responsible")
         .filter(pk=reminder_id)
         .first()
     )
-    if reminder is None or reminder.sent_at is not None or reminder.deadline.met_at is not None:
-        return False
+    if reminder is None:
+        return False, None
+    met = reminder.deadline.met_at is not None
+    if reminder.sent_at is not None:
+        email = OutboxEmail.objects.filter(reminder=reminder).first()
+        if email is None or email.status not in (
+            OutboxEmail.Status.PENDING,
+            OutboxEmail.Status.SENDING,
+        ):
+            return False, None
+        if met and email_cancel(email_id=email.pk, reason=_("办理期限已完成，不再发送提醒邮件。")):
+            return False, None
+        return False, email.pk
+    if met:
+        return False, None
     people = reminder_recipients(reminder)
     with translation.override(settings.LANGUAGE_CODE):
         subject, body = reminder_message(reminder)
-    addresses = [person.email for person in people if person.email]
-    if addresses:
-        EmailMessage(subject=subject, body=body, to=addresses).send()
     Notification.objects.bulk_create(
         [
             Notification(
@@ -283,12 +319,22 @@ def reminder_send(*, reminder_id: int) -> bool:
         ],
         ignore_conflicts=True,
     )
+    addresses = [person.email for person in people if person.email]
+    email = None
+    if addresses:
+        email = email_queue(
+            to=addresses,
+            subject=subject,
+            body=body,
+            key=f"reminder-{reminder.pk}-{reminder.kind}",
+            reminder=reminder,
+        )
     reminder.recipients = [
         {"id": person.pk, "name": person_name(person), "email": person.email} for person in people
     ]
     reminder.sent_at = timezone.now()
     reminder.save(update_fields=["recipients", "sent_at"])
-    return True
+    return True, email.pk if email else None
 
 
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:

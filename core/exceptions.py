@@ -29,3 +29,11 @@ class CalendarMissing(ServiceError):
             exit_code=2,
         )
         self.year = year
+
+
+class EmailDeferred(ServiceError):
+    """The mail server could not take an e-mail now (down, or a temporary refusal); it stays in the
+    outbox as pending and the task that sends it retries later (core.mail)."""
+
+    def __init__(self, message) -> None:
+        super().__init__(message, code="email_deferred")

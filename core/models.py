@@ -196,3 +196,77 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutboxEmail(models.Model):
+    """An e-mail the platform sends, recorded before the SMTP conversation begins (issue 12 §8), so
+    that a retry after a crash can tell what happened. core.mail moves it along:
+
+    pending → sending (committed just before MAIL FROM) → sent | failed | unknown
+
+    *unknown* (待核实) means the attempt was interrupted after the message was handed to the mail
+    server and before its answer was recorded: the server may have accepted it. It is never sent
+    again on its own; staff look the Message-ID up in the relay's log, then confirm or resend."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        UNKNOWN = "unknown", _("待核实（发送中断）")
+        CANCELLED = "cancelled", _("已取消")
+
+    reminder = models.OneToOneField(
+        Reminder,
+        verbose_name=_("期限提醒"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="email",
+    )
+    # Derived from what the e-mail is for (reminder-42-due.…@domain): a resend carries the same
+    # one, so a copy is recognisable, and the relay's log can be searched for it.
+    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    from_email = models.CharField(_("发件人"), max_length=250)
+    to = models.JSONField(_("收件人"), default=list)
+    subject = models.CharField(_("主题"), max_length=300)
+    body = models.TextField(_("正文"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近一次错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    attempted_at = models.DateTimeField(_("最近尝试时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外发邮件")
+        verbose_name_plural = _("外发邮件")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("review_outboxemail", _("核实中断的邮件：确认已送达或重新发送"))]
+        indexes = [models.Index(fields=["status", "created_at"], name="outboxemail_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["pending", "sending", "sent", "failed", "unknown", "cancelled"]
+                ),
+                name="outboxemail_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outboxemail_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

@@ -52,7 +52,7 @@ REPORT_MODELS = [
     "ledgerentry",
     "filing",
 ]  # filing last
-DEADLINE_MODELS = ["deadline", "reminder", "notification"]
+DEADLINE_MODELS = ["deadline", "reminder", "notification", "outboxemail"]
 PUBLICATION_MODELS = ["resultnotice", "publication", "feedbatch", "feeditem"]
 LOG_MODELS = ["riskrefresh"]  # written by the system, read by people
 # Who changed what (Y4(2)): every model with a change history, the signing PIN's without the PIN.
@@ -109,6 +109,8 @@ def role_permissions() -> dict[str, list[str]]:
         + _perms(["view", "add", "change"], editable + PLAN_MODELS + REPORT_MODELS[:-1])
         # It files the task; receiving the filing is the legal-affairs office's (N10(6)).
         + ["add_draw", "view_personal_data", "view_filing", "add_filing"]
+        # An e-mail interrupted mid-sending: checked in the relay's log, confirmed or resent.
+        + ["review_outboxemail"]
         # It publishes the results (Y3.6): corrections and withdrawals included, never deletes.
         + _perms(["view"], PUBLICATION_MODELS)
         + ["add_resultnotice", "change_resultnotice"],

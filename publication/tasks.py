@@ -5,7 +5,10 @@ from celery import shared_task
 from publication.feed import FeedError, feed_batch_make, feed_batch_send
 from publication.models import FeedBatch
 
-MAX_RETRIES = 8  # with backoff: about four hours in all before the batch is marked failed
+# Waits of 30 s doubling up to 10 min (no longer: a task waiting for its retry sits unacknowledged
+# in the worker and must not outlast the broker's visibility timeout, docs/deployment.md §13.1),
+# then every 10 min: about two hours in all before the batch is marked failed.
+MAX_RETRIES = 16
 
 
 @shared_task(name="publication.feed_flush_task")
@@ -23,7 +26,7 @@ def feed_flush_task() -> int:
     bind=True,
     autoretry_for=(FeedError,),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff_max=600,
     retry_jitter=False,
     max_retries=MAX_RETRIES,
 )

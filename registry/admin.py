@@ -1,9 +1,6 @@
 """The office's screens for the one list and two registries (Chinese admin, history on every model,
 exports through django-import-export, imports through the same pipeline as `import_registry`)."""
 
-import uuid
-from pathlib import Path
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -20,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.exceptions import ServiceError
 from registry import resources
-from registry.imports import registry_import_file
+from registry.imports import registry_import_file, uploads
 from registry.models import (
     CheckItem,
     Conflict,
@@ -38,7 +35,7 @@ from registry.models import (
 from registry.services import institution_risk_refresh
 from registry.validators import mask_id_number, mask_phone
 
-UPLOAD_DIR = Path(settings.MEDIA_ROOT) / "import-uploads"
+UPLOAD_DIR = uploads.UPLOAD_DIR
 MAX_ERRORS_SHOWN = 500
 
 
@@ -81,45 +78,77 @@ class SpreadsheetImportMixin:
             "opts": self.opts,
             "title": gettext("从表格导入：%(name)s") % {"name": self.opts.verbose_name_plural},
             "kind": self.import_kind,
+            "upload_minutes": settings.IMPORT_UPLOAD_MAX_AGE // 60,
         }
-        token = request.POST.get("token", "")
-        if request.method == "POST" and token:
-            return self._confirm(request, token)
+        if request.method == "POST" and request.POST.get("cancel"):
+            return self._cancel(request, request.POST["cancel"])
+        if request.method == "POST" and request.POST.get("token"):
+            return self._confirm(request, request.POST["token"])
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            stored = self._store(form.cleaned_data["file"])
-            try:
-                result = registry_import_file(kind=self.import_kind, path=stored, dry_run=True)
-            except ServiceError as exc:
-                stored.unlink(missing_ok=True)
-                form.add_error("file", str(exc))
-            else:
-                if result.ok:
-                    context["token"] = stored.name
-                else:
-                    stored.unlink(missing_ok=True)
-                context["result"] = result
-                context["errors_shown"] = result.errors[:MAX_ERRORS_SHOWN]
-                context["file_name"] = form.cleaned_data["file"].name
+            self._check(request, form, context)
         context["form"] = form
         return TemplateResponse(request, "admin/registry/spreadsheet_import.html", context)
 
-    def _store(self, upload) -> Path:
-        UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-        stored = UPLOAD_DIR / f"{uuid.uuid4().hex}.upload"
-        with stored.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        return stored
+    # The file waiting for its confirmation is this session's, one per kind: a new upload
+    # replaces it, and no one else can confirm it (registry.imports.uploads).
+    def _session_key(self) -> str:
+        return f"registry-import-upload:{self.import_kind}"
 
-    def _confirm(self, request, token: str):
+    def _waiting(self, request, token: str) -> bool:
+        return request.session.get(self._session_key()) == token
+
+    def _forget(self, request) -> None:
+        token = request.session.pop(self._session_key(), None)
+        if token:
+            uploads.upload_discard(token)
+
+    def _check(self, request, form, context) -> None:
+        self._forget(request)  # replaced by this upload
+        token = uploads.upload_store(form.cleaned_data["file"])
         try:
-            stored = UPLOAD_DIR / f"{uuid.UUID(token.removesuffix('.upload')).hex}.upload"
+            result = registry_import_file(
+                kind=self.import_kind, path=uploads.upload_path(token), dry_run=True
+            )
+        except ServiceError as exc:
+            uploads.upload_discard(token)
+            form.add_error("file", str(exc))
+            return
+        except BaseException:
+            uploads.upload_discard(token)  # a crash must not leave the file behind
+            raise
+        if result.ok:
+            uploads.upload_touch(token)
+            request.session[self._session_key()] = token
+            context["token"] = token
+        else:
+            uploads.upload_discard(token)
+        context["result"] = result
+        context["errors_shown"] = result.errors[:MAX_ERRORS_SHOWN]
+        context["file_name"] = form.cleaned_data["file"].name
+
+    def _token(self, value: str) -> str:
+        try:
+            return uploads.upload_token(value)
         except ValueError as exc:
             raise PermissionDenied from exc
-        if not stored.is_file():
+
+    def _cancel(self, request, value: str):
+        token = self._token(value)
+        if self._waiting(request, token):
+            self._forget(request)
+        messages.info(request, gettext("已取消导入，上传的文件已删除。"))
+        return redirect(request.path)
+
+    def _confirm(self, request, value: str):
+        token = self._token(value)
+        stored = uploads.upload_claim(token) if self._waiting(request, token) else None
+        if stored is None:
+            if self._waiting(request, token):
+                self._forget(request)  # expired
             messages.error(request, gettext("上传的文件已失效，请重新上传。"))
             return redirect(request.path)
+        request.session.pop(self._session_key(), None)
         try:
             result = registry_import_file(
                 kind=self.import_kind,
@@ -131,7 +160,7 @@ class SpreadsheetImportMixin:
             messages.error(request, str(exc))
             return redirect(request.path)
         finally:
-            stored.unlink(missing_ok=True)
+            uploads.upload_discard(token)
         if result.ok:
             messages.success(request, gettext("导入完成：") + result.summary())
             info = self.opts.app_label, self.opts.model_name

@@ -13,6 +13,15 @@ from tests.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    # Here rather than in pyproject.toml, whose every change makes `make` reinstall the virtualenv.
+    config.addinivalue_line(
+        "markers",
+        'slow: starts and stops real processes for tens of seconds (CI runs them; -m "not slow" '
+        "leaves them out)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
         return

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import BinaryIO
@@ -91,6 +92,10 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(), start=1):
             yield number, [_cell_text(c.value, c.number_format) for c in row]
+    except (SyntaxError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # The sheet's XML is cut off or a member is corrupt (ElementTree's and lxml's parse errors
+        # are SyntaxErrors): found only while reading, after the workbook opened.
+        raise ServiceError(_("文件不是有效的 .xlsx 工作簿（可能已损坏）。")) from exc
     finally:
         workbook.close()
 

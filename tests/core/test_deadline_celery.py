@@ -1,10 +1,13 @@
-"""Reminders through a real Celery worker and the real Redis (issue 4 §4): each reminder is sent
-exactly once although the sweep is enqueued twice, and once again after its worker is killed in
-the middle of sending it (late acknowledgement, CELERY_TASK_ACKS_LATE).
+"""Reminders through a real Celery worker and the real Redis (issue 4 §4, issue 12 §8): each
+reminder is sent exactly once although the sweep is enqueued twice, and exactly once after its
+worker is killed at any moment of the sending (late acknowledgement, CELERY_TASK_ACKS_LATE; the
+outbox of core.mail): while connecting to the mail server it is sent after the restart; after the
+server has the message — its 250 given, or still awaited — it is never sent again, and waits for
+review (待核实) instead.
 
 The workers run tests/core/worker_settings.py: e-mail goes to files the test reads, or to an SMTP
-port that the test holds open without ever answering, so the sending hangs where the test wants
-it."""
+port the test holds (tests/core/smtp_server.py, or a socket that never answers), so the sending
+stops where the test wants it."""
 
 import datetime as dt
 import email
@@ -20,13 +23,14 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 
 from core import roles
 from core.deadlines import deadline_open
-from core.models import Deadline, Notification, Reminder
+from core.models import Deadline, Notification, OutboxEmail, Reminder
 from core.tasks import deadline_sweep_task
 from inspections.models import InspectionTask
+from tests.core.smtp_server import SILENT, SMTPServer
 from tests.factories import UserFactory, sector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,16 +105,25 @@ def drained(redis_db) -> bool:
     return redis_db.llen("celery") == 0 and redis_db.hlen("unacked") == 0
 
 
-def mails(folder: Path) -> list[tuple[str, list[str]]]:
-    """(subject, recipients) of every e-mail the file backend wrote."""
+def messages(folder: Path) -> list[email.message.Message]:
+    """Every e-mail the file backend wrote."""
     found = []
     for path in sorted(folder.glob("*.log")):
         for chunk in path.read_bytes().split(b"-" * 79):
             if chunk.strip():
-                message = email.message_from_bytes(chunk.strip())
-                subject = str(make_header(decode_header(message["Subject"])))
-                found.append((subject, [a.strip() for a in message["To"].split(",")]))
+                found.append(email.message_from_bytes(chunk.strip()))
     return found
+
+
+def mails(folder: Path) -> list[tuple[str, list[str]]]:
+    """(subject, recipients) of every e-mail the file backend wrote."""
+    return [
+        (
+            str(make_header(decode_header(message["Subject"]))),
+            [a.strip() for a in message["To"].split(",")],
+        )
+        for message in messages(folder)
+    ]
 
 
 @pytest.fixture
@@ -152,15 +165,34 @@ def test_sweep_enqueued_twice_sends_each_reminder_once(redis_db, workers, tmp_pa
     escalation = next(to for subject, to in sent if subject.startswith("【逾期】"))
     assert escalation == ["li@bureau.example", "zhang@bureau.example"]
     assert Notification.objects.count() == 3  # due: 李科员; overdue: 李科员 and 张局长
+    # Each under the Message-ID its outbox row was given before the sending.
+    assert sorted(m["Message-ID"] for m in messages(mail_dir)) == sorted(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT).values_list(
+            "message_id", flat=True
+        )
+    )
     overdue_report.refresh_from_db()
     assert overdue_report.missed_at is not None
 
 
-def test_worker_killed_while_sending_sends_once_after_restart(
+def kill(worker) -> None:
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+def settles(redis_db, worker, *, past_visibility_timeout: bool = False) -> None:
+    """The redelivered task has run (and, if asked, nothing comes back past the timeout)."""
+    wait_for(lambda: drained(redis_db), worker, "an empty queue")
+    if past_visibility_timeout:
+        time.sleep(6)
+        assert drained(redis_db)
+
+
+def test_worker_killed_while_connecting_sends_once_after_restart(
     redis_db, workers, tmp_path, overdue_report
 ):
-    # An SMTP port that accepts and never answers: the sending hangs after the reminder row is
-    # committed and locked, before anything is sent.
+    # An SMTP port that accepts and never answers: the sending hangs waiting for the greeting,
+    # before anything is handed over.
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
@@ -176,26 +208,97 @@ def test_worker_killed_while_sending_sends_once_after_restart(
     deadline_sweep_task.delay("2026-10-13")  # the due day: one reminder owed
 
     wait_for(connected.is_set, first, "the worker to start sending")
-    reminder = Reminder.objects.get()
-    assert reminder.kind == Reminder.Kind.DUE and reminder.sent_at is None
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
+    kill(first)
     for conn in held:
         conn.close()
     silent.close()
 
-    # Delivered, never acknowledged: the message waits in Redis; nothing was sent.
+    # Delivered, never acknowledged: the task waits in Redis. The reminder was sent in the app
+    # and its e-mail recorded, both before the mail server was contacted; nothing handed over.
     assert redis_db.hlen("unacked") == 1
-    reminder.refresh_from_db()
-    assert reminder.sent_at is None and not Notification.objects.exists()
+    reminder = Reminder.objects.get()
+    assert reminder.kind == Reminder.Kind.DUE and reminder.sent_at is not None
+    assert Notification.objects.count() == 1
+    outbox = OutboxEmail.objects.get()
+    assert (outbox.status, outbox.attempts) == (OutboxEmail.Status.PENDING, 0)
 
     mail_dir = tmp_path / "mail"
     second = workers(mail_dir=mail_dir)
-    wait_for(lambda: Reminder.objects.filter(sent_at__isnull=False).exists(), second, "sending")
-    wait_for(lambda: drained(redis_db), second, "an empty queue")
-    time.sleep(6)  # past the visibility timeout: nothing else comes back
-    assert drained(redis_db)
+    wait_for(
+        lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT).exists(),
+        second,
+        "sending",
+    )
+    settles(redis_db, second, past_visibility_timeout=True)
 
-    sent = mails(mail_dir)
-    assert [subject for subject, _to in sent] == ["【今日到期】律师事务所专项检查：完成抽查报告"]
+    sent = messages(mail_dir)
+    assert [m["Message-ID"] for m in sent] == [outbox.message_id]
+    assert mails(mail_dir) == [
+        ("【今日到期】律师事务所专项检查：完成抽查报告", ["li@bureau.example"])
+    ]
     assert Notification.objects.count() == 1
+
+
+def waits_for_a_lock(cursor) -> bool:
+    cursor.execute(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE c.relname = 'core_outboxemail' AND NOT l.granted"
+    )
+    return cursor.fetchone()[0] > 0
+
+
+def assert_never_sent_again(redis_db, workers, tmp_path, server: SMTPServer) -> None:
+    """After the kill: a fresh worker gets the task again, finds the e-mail handed over without
+    its outcome recorded, and marks it for review instead of sending it a second time."""
+    assert redis_db.hlen("unacked") == 1
+    outbox = OutboxEmail.objects.get()
+    assert (outbox.status, outbox.attempts) == (OutboxEmail.Status.SENDING, 1)
+
+    mail_dir = tmp_path / "mail"
+    second = workers(mail_dir=mail_dir)
+    wait_for(
+        lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.UNKNOWN).exists(),
+        second,
+        "the e-mail to be marked for review",
+    )
+    settles(redis_db, second)
+
+    assert messages(mail_dir) == []  # not sent again
+    assert [m["Message-ID"] for m in server.parsed()] == [outbox.message_id]  # the one copy
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == (OutboxEmail.Status.UNKNOWN, 1)
+    assert "Message-ID" in outbox.last_error
+    assert Notification.objects.count() == 1
+    assert Reminder.objects.get().sent_at is not None
+
+
+def test_worker_killed_after_the_server_accepted_never_sends_it_again(
+    redis_db, workers, tmp_path, overdue_report
+):
+    """The moment of issue 12 §8: the server has answered 250 (it has the message), the worker
+    has not committed that yet. Holding a SHARE lock on the outbox table makes the worker's UPDATE
+    to *sent* wait exactly there while it is killed."""
+    release_answer = threading.Event()
+    with SMTPServer(before_data_end=release_answer) as server:
+        first = workers(smtp_port=server.port)
+        deadline_sweep_task.delay("2026-10-13")
+        wait_for(server.data_received.is_set, first, "the message to reach the server")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE core_outboxemail IN SHARE MODE")
+            release_answer.set()
+            wait_for(server.answered.is_set, first, "the server's 250")
+            wait_for(lambda: waits_for_a_lock(cursor), first, "the worker to record it")
+            kill(first)
+        assert_never_sent_again(redis_db, workers, tmp_path, server)
+
+
+def test_worker_killed_awaiting_the_servers_answer_never_sends_it_again(
+    redis_db, workers, tmp_path, overdue_report
+):
+    # The whole message is with the server; its answer has not come: it may have accepted it.
+    with SMTPServer(data_end=SILENT) as server:
+        first = workers(smtp_port=server.port)
+        deadline_sweep_task.delay("2026-10-13")
+        wait_for(server.data_received.is_set, first, "the message to reach the server")
+        kill(first)
+        assert_never_sent_again(redis_db, workers, tmp_path, server)

@@ -8,6 +8,7 @@ person notices is the e-mail (mail.outbox) and the in-app notification.
 
 import datetime as dt
 import io
+import socket
 import threading
 import time
 from email.header import decode_header, make_header
@@ -19,7 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.deadlines import deadline_meet, deadline_open, deadline_sweep, reminder_send
-from core.models import Deadline, Notification, Reminder
+from core.exceptions import EmailDeferred
+from core.models import Deadline, Notification, OutboxEmail, Reminder
 from core.services import calendar_import_csv
 from inspections.models import AnnualPlan, InspectionTask, PlanRevision, PlanRound, PlanSection
 from inspections.services.plans import (
@@ -303,6 +305,79 @@ class TestReminders:
         assert Notification.objects.filter(user=nobody, read_at__isnull=True).count() == 1
         reminder = Reminder.objects.get()
         assert reminder.sent_at is not None and reminder.recipients[0]["name"] == "no-mail"
+
+
+@pytest.fixture
+def relay_down(settings):
+    """An SMTP server that is not there (connection refused): e-mails stay pending."""
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = free.getsockname()
+    free.close()
+    return settings
+
+
+class TestRemindersThroughTheOutbox:
+    """Issue 12 §8: the reminder is sent (notification, outbox row) before the mail server is
+    contacted; its e-mail then lives by its outbox status."""
+
+    @pytest.fixture
+    def deadline(self, staff, leader):
+        return report_deadline(task_ending(day("2026-09-30")), staff)  # due 13 Oct
+
+    def test_relay_down_notifies_in_app_and_keeps_the_email(self, deadline, relay_down):
+        result = deadline_sweep(today=day("2026-10-13"), enqueue=False)
+        with pytest.raises(EmailDeferred):
+            reminder_send(reminder_id=result.to_send[0])
+        reminder = Reminder.objects.get()
+        assert reminder.sent_at is not None and Notification.objects.count() == 1
+        assert reminder.email.status == OutboxEmail.Status.PENDING
+        assert reminder.email.attempts == 1
+
+        # The retry, once the relay is back: the same row, sent, nothing doubled in the app.
+        relay_down.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert reminder_send(reminder_id=reminder.pk) is False  # sent before; only its e-mail now
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [reminder.email.message_id]
+        assert Notification.objects.count() == 1
+        assert OutboxEmail.objects.get().status == OutboxEmail.Status.SENT
+
+    def test_deadline_met_while_the_email_waits_withdraws_it(self, deadline, relay_down):
+        result = deadline_sweep(today=day("2026-10-13"), enqueue=False)
+        with pytest.raises(EmailDeferred):
+            reminder_send(reminder_id=result.to_send[0])
+        deadline_meet(kind=Deadline.Kind.REPORT, subject=deadline.subject)
+        relay_down.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert reminder_send(reminder_id=result.to_send[0]) is False
+        assert mail.outbox == []
+        email = OutboxEmail.objects.get()
+        assert email.status == OutboxEmail.Status.CANCELLED
+        assert "办理期限已完成" in email.last_error
+
+    def test_sweep_hands_over_an_email_whose_retries_were_lost(self, deadline, relay_down):
+        first = deadline_sweep(today=day("2026-10-13"), enqueue=False)
+        with pytest.raises(EmailDeferred):
+            reminder_send(reminder_id=first.to_send[0])
+        # Its own retry is on its way: the next sweep leaves it alone…
+        assert deadline_sweep(today=day("2026-10-13"), enqueue=False).to_send == []
+        # …unless the last attempt is so long ago that the retry must have been lost.
+        OutboxEmail.objects.update(attempted_at=timezone.now() - dt.timedelta(hours=2))
+        assert deadline_sweep(today=day("2026-10-13"), enqueue=False).to_send == first.to_send
+
+    def test_send_now_with_the_relay_down_goes_on(self, deadline, relay_down):
+        out = sweep("2026-10-14")  # due and overdue owed
+        assert out.count("的邮件暂未发出") == 2
+        assert Notification.objects.count() == 3
+        assert set(OutboxEmail.objects.values_list("status", flat=True)) == {"pending"}
+
+    def test_email_without_addresses_is_not_queued(self, leader):
+        nobody = UserFactory(username="no-mail")
+        leader.email = ""
+        leader.save()
+        report_deadline(task_ending(day("2026-09-30")), responsible=nobody)
+        sweep("2026-10-13")
+        assert not OutboxEmail.objects.exists()
+        assert Notification.objects.filter(user=nobody).count() == 1
 
 
 @pytest.fixture

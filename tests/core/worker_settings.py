@@ -1,6 +1,6 @@
 """Settings of the Celery workers tests/core/test_deadline_celery.py starts: the test settings, with
 e-mail written to files the test reads (WORKER_MAIL_DIR) or sent to an SMTP port the test holds
-(WORKER_SMTP_PORT), and a visibility timeout of seconds instead of an hour, so that a message
+(WORKER_SMTP_PORT), and a visibility timeout of seconds instead of 15 minutes, so that a message
 whose worker was killed is delivered again while the test waits."""
 
 import os

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from core.deadlines import deadline_sweep, reminder_send
+from core.exceptions import EmailDeferred
 
 
 def _date(value: str) -> dt.date:
@@ -27,10 +28,20 @@ class Command(BaseCommand):
             help=_("在本进程内立即发送提醒，而不是交给 Celery 后台任务"),
         )
 
+    def _send(self, reminder_id: int) -> bool:
+        try:
+            return reminder_send(reminder_id=reminder_id)
+        except EmailDeferred as exc:
+            # Any notification is there; the e-mail waits in the outbox for the next sweep.
+            self.stderr.write(
+                _("提醒 %(id)s 的邮件暂未发出：%(error)s") % {"id": reminder_id, "error": exc}
+            )
+            return False
+
     def handle(self, *args, **options):
         send_now = options["send_now"]
         result = deadline_sweep(today=options["date"], enqueue=not send_now)
-        sent = sum(reminder_send(reminder_id=pk) for pk in result.to_send) if send_now else 0
+        sent = sum(self._send(pk) for pk in result.to_send) if send_now else 0
         self.stdout.write(
             _(
                 "%(today)s：未办结期限 %(open)s 项，补算截止日期 %(computed)s 项，新建提醒 %(created)s 条，新记逾期 %(missed)s 项。"
