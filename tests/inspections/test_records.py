@@ -230,6 +230,8 @@ class TestEvidence:
             ),
             ("empty.jpg", b"", "是空文件"),
         ],
+        # The bytes would be the test ids: 40 MB of name for the 10 MB file.
+        ids=["exe", "over-10-mb", "broken-jpeg", "half-pdf", "heic", "empty"],
     )
     def test_a_bad_upload_is_refused_and_nothing_else_changes(
         self, record, team, name, data, message
@@ -328,6 +330,7 @@ class TestSignatures:
             ("data:image/jpeg;base64,/9j/4AAQ", "不是 PNG 图像"),
             ("data:image/png;base64,not-base64!!", "无法识别"),
         ],
+        ids=["blank", "jpeg", "not-base64"],
     )
     def test_a_blank_or_foreign_pad_is_refused(self, record, team, inspection, data_url, message):
         with pytest.raises(ServiceError, match=message):
