@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from core.spreadsheets import csv_row
 from inspections.models import TargetResult
 from publication import selectors
 from publication.models import Publication
@@ -156,7 +157,8 @@ class _Echo:
 
 
 class ResultCsvView(View):
-    """UTF-8 with a BOM (so spreadsheet programs read the Chinese); lists joined with "；"."""
+    """UTF-8 with a BOM (so spreadsheet programs read the Chinese); lists joined with "；"; a text
+    that a spreadsheet would run as a formula gets a leading apostrophe (docs/open-data.md)."""
 
     def get(self, request):
         writer = csv.writer(_Echo())
@@ -171,7 +173,7 @@ class ResultCsvView(View):
                     f"{p['name']}（{p['certificate']}）" for p in data["inspectors"]
                 )
                 data["url"] = request.build_absolute_uri(data["url"])
-                yield writer.writerow([data[f] for f in CSV_FIELDS])
+                yield writer.writerow(csv_row(data[f] for f in CSV_FIELDS))
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="results.csv"'

@@ -141,6 +141,13 @@ class SpreadsheetImportMixin:
         return redirect(request.path)
 
 
+class SafeExportMixin(ExportMixin):
+    """django-import-export's export in the two formats the import reads back, neither of which
+    writes a formula (registry.resources.EXPORT_FORMATS; docs/import-formats.md §2)."""
+
+    export_formats = resources.EXPORT_FORMATS
+
+
 class RegistryAdmin(SimpleHistoryAdmin):
     """Records are never deleted from the registries; their status changes instead (N6)."""
 
@@ -197,7 +204,7 @@ class CheckItemForm(forms.ModelForm):
 
 
 @admin.register(CheckItem)
-class CheckItemAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class CheckItemAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "check-items"
     resource_classes = [resources.CheckItemResource]
     form = CheckItemForm
@@ -228,7 +235,7 @@ class SupervisionRecordInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class InstitutionAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "institutions"
     resource_classes = [resources.InstitutionResource]
     list_display = ["name", "credit_code", "sector", "jurisdiction", "status", "risk"]
@@ -289,7 +296,7 @@ class InstitutionAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class PractitionerAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "practitioners"
     resource_classes = [resources.PractitionerResource]
     list_display = [
@@ -403,7 +410,7 @@ class RiskPolicyAdmin(RegistryAdmin):
 
 
 @admin.register(Inspector)
-class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class InspectorAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "inspectors"
     resource_classes = [resources.InspectorResource]
     list_display = [
@@ -441,7 +448,7 @@ class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class ConflictAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "conflicts"
     resource_classes = [resources.ConflictResource]
     list_display = [

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.spreadsheets import unquote
 from registry.imports.cells import CellError
 from registry.imports.history import history_copy
 from registry.imports.kinds import KINDS, ImportKind, Lookups
@@ -152,6 +153,10 @@ class Importer:
         errors = []
         for index, column, empty in columns:
             raw = cells[index].strip() if index < len(cells) else ""
+            if (
+                raw[:1] == "'"
+            ):  # an export's apostrophe before a formula-like text is not part of it
+                raw = unquote(raw)
             if not raw:
                 if column.required:
                     errors.append(RowError(number, column.header, _("必填，不能为空")))
