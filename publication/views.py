@@ -146,9 +146,12 @@ class ResultDetailView(TemplateView):
         return context
 
 
-def _notices(request):
+def _notices(request, *, limit: int | None = None):
+    """The filtered notices, to iterate. The filters are read here, in the view, so that a bad
+    parameter is a 400 before the first byte of a streamed response, not a cut-off document."""
     filters = selectors.ResultFilters.from_query(request.GET)
-    return selectors.results_public(filters=filters).iterator(chunk_size=2000)
+    notices = selectors.results_public(filters=filters)
+    return notices[:limit].iterator(chunk_size=2000)
 
 
 class _Echo:
@@ -162,10 +165,11 @@ class ResultCsvView(View):
 
     def get(self, request):
         writer = csv.writer(_Echo())
+        notices = _notices(request)
 
         def rows():
             yield "\ufeff" + writer.writerow(CSV_FIELDS)
-            for notice in _notices(request):
+            for notice in notices:
                 data = selectors.notice_public_dict(notice)
                 data["items"] = "；".join(f"{i['code']} {i['name']}" for i in data["items"])
                 data["legal_basis"] = "；".join(data["legal_basis"])
@@ -184,10 +188,12 @@ class ResultJsonView(View):
     """{"format": …, "results": [...]}: streamed, so a complete export stays small in memory."""
 
     def get(self, request):
+        notices = _notices(request)
+
         def chunks():
             authority = json.dumps(settings.BUREAU_NAME, ensure_ascii=False)
             yield f'{{"format": "shuangsuiji-results/1", "authority": {authority}, "results": ['
-            for n, notice in enumerate(_notices(request)):
+            for n, notice in enumerate(notices):
                 data = selectors.notice_public_dict(notice)
                 data["url"] = request.build_absolute_uri(data["url"])
                 yield ("," if n else "") + json.dumps(
@@ -208,7 +214,7 @@ class ResultAtomView(View):
             feed_url=request.build_absolute_uri(request.get_full_path()),
         )
         categories = dict(TargetResult.Category.choices)
-        for notice in list(_notices(request))[:ATOM_SIZE]:
+        for notice in _notices(request, limit=ATOM_SIZE):
             link = request.build_absolute_uri(
                 reverse("publication:result_detail", args=[notice.pk])
             )
