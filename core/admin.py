@@ -5,7 +5,6 @@ State Council publishes it, by hand or by importing the `date,kind,name` CSV, an
 complete. Every write goes through core.services; simple-history records who changed what (N6)."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -50,11 +49,10 @@ class CalendarImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("文件过大（%(size)s 字节），上限为 %(max)s 字节。"),
-                params={"size": upload.size, "max": settings.IMPORT_MAX_BYTES},
-            )
+        try:
+            services.calendar_size_check(upload.size)  # before the file is read
+        except ServiceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return upload
 
 

@@ -11,13 +11,21 @@ docs/import-formats.md §2). JSON, Atom and the pages keep the exact text.
 """
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# What an xlsx cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): C0 controls but tab, LF and CR.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 QUOTE = "'"
 XLSX_MAX_COLUMN_WIDTH = 60
 XLSX_WIDTH_SAMPLE = 1000  # rows looked at to size the columns
+
+
+def cell_excerpt(value: str, length: int = 40) -> str:
+    """A cell's text as quoted back in an error message: a 5000-character cell is not repeated."""
+    return value if len(value) <= length else value[:length] + "…"
 
 
 def _quoted(text: str) -> bool:
@@ -43,12 +51,11 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def _xlsx_cell(sheet, value: Any):
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if not isinstance(value, str):
         return WriteOnlyCell(sheet, value=value)
     # Control characters cannot be stored in xlsx at all: shown as U+FFFD instead of failing.
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    text = CONTROL_CHARACTERS.sub("\ufffd", value)
     if _quoted(text):
         text = QUOTE + text
     cell = WriteOnlyCell(sheet, value=text)

@@ -52,8 +52,10 @@ def id_number_check_char(first17: str) -> str:
 
 def id_number_error(value: str) -> str | None:
     """The reason `value` is not a valid 18-character resident identity number, or None."""
+    # isascii(): isdigit() is also true of "²" (which int() refuses) and of full-width digits.
     if (
         len(value) != 18
+        or not value.isascii()
         or not value[:17].isdigit()
         or not (value[17].isdigit() or value[17] == "X")
     ):

@@ -152,6 +152,9 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Files larger than this are refused before parsing.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# An .xlsx is a zip: one that would unpack to more is refused before anything is unpacked (the
+# national practitioners file, 27 MiB, unpacks to about 300 MiB).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=1024 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,
