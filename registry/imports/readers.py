@@ -40,6 +40,7 @@ ZIP_MAX_DIRECTORY_BYTES = 4 * 2**20
 ZIP_END = b"PK\x05\x06"
 ZIP64_LOCATOR = b"PK\x06\x07"
 ZIP64_END = b"PK\x06\x06"
+WORKSHEETS = "xl/worksheets/"
 FORMULA_TAG = re.compile(rb"[<:]f[\s>/]")  # <f>, <f t="shared" …/>, <x:f>
 SCAN_CHUNK = 2**20
 
@@ -184,7 +185,10 @@ def _open_archive(stream: BinaryIO) -> zipfile.ZipFile:
             _("文件不是有效的 .xlsx 工作簿：其中的文件太多（%(n)s 个）。") % {"n": len(infos)}
         )
     limit = settings.IMPORT_MAX_UNPACKED_BYTES
-    if sum(info.file_size for info in infos) > limit:
+    # openpyxl streams a worksheet but reads every other part (shared strings, styles …) whole
+    # into memory, at several times its size: those get a quarter of the limit.
+    whole = (i for i in infos if not i.filename.startswith(WORKSHEETS))
+    if sum(i.file_size for i in infos) > limit or any(i.file_size > limit // 4 for i in whole):
         raise ServiceError(
             _(
                 "工作簿解压后超过 %(mb)s MB 的上限（可能是“压缩炸弹”）：请只保留需要导入的工作表，或改用 UTF-8 编码的 .csv。"
@@ -198,7 +202,7 @@ def _has_formulae(archive: zipfile.ZipFile) -> bool:
     """Whether any worksheet holds a formula: a byte search, so that files without any (nearly all)
     are parsed once; the others a second time with their formulae."""
     for info in archive.infolist():
-        if not info.filename.startswith("xl/worksheets/"):
+        if not info.filename.startswith(WORKSHEETS):
             continue
         with archive.open(info) as member:
             tail = b""

@@ -210,6 +210,31 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, jurisdiction):
     assert "4 MB" in err
 
 
+@override_settings(IMPORT_MAX_UNPACKED_BYTES=8 * 2**20)
+def test_parts_read_whole_into_memory_get_a_quarter_of_the_limit(tmp_path, jurisdiction):
+    """openpyxl streams the sheet but holds the shared strings (and styles …) in memory: 3 MB of
+    them is over a quarter of 8 MB, though the file is within the limit."""
+    data = xlsx_bytes([HEADER_4, institution_row(1)[:4]])
+    strings = f'<sst xmlns="{NS}">' + "<si><t>甲</t></si>" * 150_000 + "</sst>"
+    content_types = zipfile.ZipFile(io.BytesIO(data)).read("[Content_Types].xml")
+    shared = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    large = rezip(
+        data,
+        {"[Content_Types].xml": content_types.replace(b"</Types>", shared)},
+        add={"xl/sharedStrings.xml": strings.encode()},
+    )
+    assert 2 * 2**20 < len(strings.encode()) < 8 * 2**20
+    refused(tmp_path, large, "解压后")
+    # A sheet of the same size is streamed, and imports.
+    filler = "".join(f'<row r="{n}"><c r="E{n}"><v>1</v></c></row>' for n in range(3, 90_000))
+    sheet = sheet_xml([row_cells(1)]).replace(b"</sheetData>", filler.encode() + b"</sheetData>")
+    assert 2 * 2**20 < len(sheet) < 8 * 2**20
+    imports(tmp_path, xlsx_with_sheet(sheet))
+
+
 def test_a_claimed_size_of_gigabytes_is_refused_at_the_default_limit(tmp_path, jurisdiction):
     data = xlsx_bytes([HEADER_4, institution_row(1)[:4]])
     refused(tmp_path, patch_sizes(data, SHEET, 3 * 2**30), "解压后")
