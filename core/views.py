@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from core.params import BadQueryParameter
+from core.middleware import BadQueryParameter
 
 
 @never_cache

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from core.params import query_value
 from inspections.models import TargetResult
 from publication.models import ResultNotice
 from registry.models import Sector
@@ -40,12 +39,12 @@ class ResultFilters:
 
     @classmethod
     def from_query(cls, params) -> "ResultFilters":
-        """Raises core.params.BadQueryParameter (a 400) for a NUL in any of them."""
-        q, year, sector, jurisdiction, result = (
-            query_value(params, name) for name in ("q", "year", "sector", "jurisdiction", "result")
-        )
+        year = params.get("year", "")
+        sector = params.get("sector", "")
+        jurisdiction = params.get("jurisdiction", "")
+        result = params.get("result", "")
         return cls(
-            q=q.strip()[:SEARCH_MAX_LENGTH],
+            q=params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
             # The length first: int() refuses strings of more than 4300 digits.
             year=int(year) if len(year) == 4 and year.isdecimal() and int(year) in YEARS else None,
             sector=sector if sector in Sector.Code.values else "",

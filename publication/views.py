@@ -147,8 +147,8 @@ class ResultDetailView(TemplateView):
 
 
 def _notices(request, *, limit: int | None = None):
-    """The filtered notices, to iterate. The filters are read here, in the view, so that a bad
-    parameter is a 400 before the first byte of a streamed response, not a cut-off document."""
+    """The filtered notices, to iterate. Called in the view, not in the stream: whatever it refuses
+    is refused before the first byte, never a cut-off document."""
     filters = selectors.ResultFilters.from_query(request.GET)
     notices = selectors.results_public(filters=filters)
     return notices[:limit].iterator(chunk_size=2000)

@@ -4,7 +4,6 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
-from core.params import query_value
 from inspections.selectors import plans_current
 from publication.selectors import results_latest, results_of_institution
 from registry import selectors
@@ -18,13 +17,14 @@ HOME_RESULTS = 8
 def public_filters(
     request: HttpRequest, *, statuses: list[str] | None = None
 ) -> selectors.PublicFilters:
-    """The query string of a public list, cleaned: unknown values are ignored, not errors; a NUL
-    in any of them is a 400 (core.params)."""
-    q, sector, jurisdiction, status = (
-        query_value(request.GET, name) for name in ("q", "sector", "jurisdiction", "status")
-    )
+    """The query string of a public list, cleaned: unknown values are ignored, not errors (a NUL
+    never gets here: core.middleware.QueryStringMiddleware)."""
+    params = request.GET
+    sector = params.get("sector", "")
+    jurisdiction = params.get("jurisdiction", "")
+    status = params.get("status", "")
     return selectors.PublicFilters(
-        q=q.strip()[: selectors.SEARCH_MAX_LENGTH],
+        q=params.get("q", "").strip()[: selectors.SEARCH_MAX_LENGTH],
         sector=sector if sector in Sector.Code.values else "",
         jurisdiction=jurisdiction if DIVISION_RE.match(jurisdiction) else "",
         status=status if statuses and status in statuses else "",
@@ -74,7 +74,7 @@ class CheckItemListView(TemplateView):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         sectors = selectors.sectors_all()
-        current = query_value(self.request.GET, "sector")
+        current = self.request.GET.get("sector", "")
         shown = [s for s in sectors if s.code == current] or sectors
         context.update(
             today=today,

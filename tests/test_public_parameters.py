@@ -110,6 +110,22 @@ def test_a_nul_in_any_filter_is_a_400_naming_it(client, db):
             assert f"“{name}”".encode() in response.content or url.endswith(".json")
 
 
+def test_a_nul_anywhere_in_the_query_string_of_any_page_is_a_400(client, staff_client):
+    """One rule for the whole site, the admin included (a lookup like ?name__exact=%00 was a 500),
+    and for parameters no page reads."""
+    for url in [
+        "/admin/registry/institution/?name__exact=%00",
+        "/admin/registry/institution/?q=%00",
+        "/results/?utm_source=%00",
+        "/draws/?x%00y=1",
+        "/draws/?page=%00",
+        "/healthz?q=%00",
+    ]:
+        response = staff_client.get(url)
+        assert response.status_code == 400, url
+        assert "\x00" not in response.content.decode()
+
+
 def test_the_checks_cost_no_query(client, db, django_assert_num_queries):
     for url in ["/results/", "/results.csv", "/registry/", "/inspectors/"]:
         with django_assert_num_queries(0):  # refused before any query
@@ -130,7 +146,7 @@ def test_huge_ids_are_404(client, db):
 
 
 def test_a_bad_page_number_is_a_404(client, db):
-    for number in ["-1", "0", "abc", "9" * 20, "1" * 5000, "%00", "1.5"]:
+    for number in ["-1", "0", "abc", "9" * 20, "1" * 5000, "1.5"]:
         for url in ["/results/", "/registry/", "/inspectors/", "/plans/", "/draws/"]:
             assert client.get(f"{url}?page={number}").status_code == 404, (url, number[:20])
 
@@ -163,7 +179,7 @@ def test_odd_values_are_ignored_and_the_documents_stay_whole(client, published, 
             assert response.status_code == 200, (url, query[:40])
             check_complete(url, response)
     draw_page = detail_urls[2]
-    for page in ["-1", "abc", "9" * 20, "%00"]:  # the draw's own pages: get_page() copes
+    for page in ["-1", "abc", "9" * 20]:  # the draw's own pages: get_page() copes
         assert client.get(f"{draw_page}?page={page}").status_code == 200
 
 
