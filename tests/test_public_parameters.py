@@ -126,6 +126,14 @@ def test_a_nul_anywhere_in_the_query_string_of_any_page_is_a_400(client, staff_c
         assert "\x00" not in response.content.decode()
 
 
+def test_the_400_page_is_in_the_chosen_language_and_its_language_switch_works(client, db):
+    client.cookies["django_language"] = "en"
+    response = client.get("/results/", {"q": "\x00"})
+    assert response.status_code == 400
+    assert 'lang="en"' in response.content.decode()
+    assert "csrftoken" in response.cookies  # the page's language form can be sent
+
+
 def test_the_checks_cost_no_query(client, db, django_assert_num_queries):
     for url in ["/results/", "/results.csv", "/registry/", "/inspectors/"]:
         with django_assert_num_queries(0):  # refused before any query
