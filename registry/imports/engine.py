@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
-from core.spreadsheets import CONTROL_CHARACTERS, unquote
+from core.spreadsheets import CONTROL_CHARACTERS, cell_excerpt, unquote
 from registry.imports.cells import CellError
 from registry.imports.history import history_copy
 from registry.imports.kinds import KINDS, ImportKind, Lookups
@@ -83,6 +83,11 @@ class _Rollback(Exception):
     pass
 
 
+def _echo(text: str) -> str:
+    """A header name as shown back: short, its control characters visible as U+FFFD."""
+    return cell_excerpt(CONTROL_CHARACTERS.sub("\ufffd", text))
+
+
 def _control_message(char: str) -> str:
     # NUL cannot even be stored (PostgreSQL refuses it); the others cannot be written to xlsx.
     return _("含有不可见的控制字符 U+%(code)04X：请删除后再导入") % {"code": ord(char)}
@@ -144,13 +149,13 @@ class Importer:
             if not name:
                 continue
             if name in positions:
-                problem = _("表头“%(name)s”出现了两次") % {"name": name}
+                problem = _("表头“%(name)s”出现了两次") % {"name": _echo(name)}
                 if problem not in problems:
                     problems.append(problem)
             elif name in known:
                 positions[name] = index
             else:
-                self.result.ignored_columns.append(name)
+                self.result.ignored_columns.append(_echo(name))
         missing = [c.header for c in self.kind.columns if c.required and c.header not in positions]
         if missing:
             problems.append(_("缺少必填列：%(cols)s") % {"cols": "、".join(missing)})

@@ -576,3 +576,11 @@ def test_fuzz_cell_values_of_every_kind(jurisdiction, kind, data):
         assert "\n" not in str(exc)
     else:
         assert result.ok or model.objects.count() == before
+
+
+def test_odd_header_names_are_echoed_short_and_visible(tmp_path, jurisdiction):
+    header = [*HEADER_4, "备注\x01", "列" * 5000]
+    data = write_csv(tmp_path / "h.csv", [header, institution_row(1)[:4] + ["", ""]])
+    out = imports(tmp_path, data.read_bytes(), name="h.csv")
+    ignored = out.splitlines()[0]
+    assert "\x01" not in ignored and len(ignored) < 200, ignored[:200]
