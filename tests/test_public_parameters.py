@@ -143,7 +143,7 @@ def test_the_checks_cost_no_query(client, db, django_assert_num_queries):
 def test_a_nul_or_junk_in_an_institution_address_is_a_404(client, db):
     code = InstitutionFactory().credit_code
     assert client.get(f"/registry/{code}/").status_code == 200
-    for junk in ["\x00", "%00", code + "\n", code.lower(), "A" * 5000, "\ud800"]:
+    for junk in ["\x00", "%00", code + "\n", code[:17] + "l", "A" * 5000, "\ud800"]:
         path = "/registry/" + quote_from_bytes(junk.encode("utf-8", "surrogatepass")) + "/"
         assert client.get(path).status_code == 404, junk
 
