@@ -57,10 +57,11 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: system-packages venv messages  ## the whole suite (PostgreSQL when DATABASE_URL is set)
+test: system-packages venv messages  ## checks, lint, format check, the whole suite (PostgreSQL when DATABASE_URL is set)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-import: venv

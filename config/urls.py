@@ -11,6 +11,9 @@ admin.site.site_header = _("双随机、一公开 监管平台")
 admin.site.site_title = _("双随机、一公开 监管平台")
 admin.site.index_title = _("业务管理")
 
+# 400s (a query parameter no page can use, core.middleware) in the site's design.
+handler400 = "core.views.bad_request"
+
 urlpatterns = [
     # Stored files for staff, permission-checked (never /media/ in production).
     path(

@@ -7,7 +7,6 @@ complete. Every write goes through core.services; simple-history records who cha
 from functools import partial
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -55,11 +54,10 @@ class CalendarImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("文件过大（%(size)s 字节），上限为 %(max)s 字节。"),
-                params={"size": upload.size, "max": settings.IMPORT_MAX_BYTES},
-            )
+        try:
+            services.calendar_size_check(upload.size)  # before the file is read
+        except ServiceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return upload
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import CalendarMissing, ServiceError
 from core.models import CalendarDay, CalendarYear
+from core.spreadsheets import cell_excerpt
 
 # chinese-calendar names its holidays in English; the calendar shows Chinese.
 HOLIDAY_NAMES_ZH = {
@@ -152,7 +153,22 @@ def _parse_day(value: str) -> dt.date | None:
     return None
 
 
+# A year's schedule is a few dozen rows; a century's fits in a few hundred kB. More is no
+# calendar, and csv would make millions of strings of it (20 MB of commas: a gigabyte).
+CALENDAR_MAX_BYTES = 2**20
+
+
+def calendar_size_check(size: int) -> None:
+    """Refuses a calendar file over CALENDAR_MAX_BYTES, before it is read where possible."""
+    if size > CALENDAR_MAX_BYTES:
+        raise ServiceError(
+            _("工作日历文件超过 %(mb)s MB 的上限（一年的安排只有几十行）。")
+            % {"mb": CALENDAR_MAX_BYTES // 2**20}
+        )
+
+
 def _csv_rows(content: bytes) -> list[list[str]]:
+    calendar_size_check(len(content))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -163,9 +179,12 @@ def _csv_rows(content: bytes) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return list(reader)
-    except csv.Error as exc:
+    except csv.Error as exc:  # its messages are English: say what they mean
         raise ServiceError(
-            _("第 %(row)s 行：无法解析 CSV（%(error)s）。") % {"row": reader.line_num, "error": exc}
+            _(
+                "第 %(row)s 行：无法解析 CSV（单元格超过 %(limit)s 个字符，或有不成对的英文双引号）。"
+            )
+            % {"row": reader.line_num, "limit": csv.field_size_limit()}
         ) from exc
 
 
@@ -176,7 +195,7 @@ def _check_row(number: int, cells: list[str], seen: dict[dt.date, int]) -> list[
     if day is None:
         errors.append(
             _("第 %(row)s 行，date：“%(value)s”不是 YYYY-MM-DD 格式的日期。")
-            % {"row": number, "value": cells[0]}
+            % {"row": number, "value": cell_excerpt(cells[0])}
         )
     elif day in seen:
         errors.append(
@@ -186,7 +205,7 @@ def _check_row(number: int, cells: list[str], seen: dict[dt.date, int]) -> list[
     if KIND_ALIASES.get(cells[1].lower()) is None:
         errors.append(
             _("第 %(row)s 行，kind：“%(value)s”应为 holiday 或 workday。")
-            % {"row": number, "value": cells[1]}
+            % {"row": number, "value": cell_excerpt(cells[1])}
         )
     max_length = CalendarDay._meta.get_field("name").max_length
     if len(cells[2]) > max_length:
@@ -209,7 +228,7 @@ def calendar_import_csv(
     if header[:2] != ["date", "kind"] or header[2:3] not in ([], ["name"]):
         raise ServiceError(
             _("第 1 行应为表头 date,kind,name，实际为“%(header)s”。")
-            % {"header": ",".join(rows[0])}
+            % {"header": cell_excerpt(",".join(rows[0]), 100)}
         )
     errors, parsed, seen = [], {}, {}
     for number, row in enumerate(rows[1:], start=2):

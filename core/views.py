@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
 from core.health import health_details
+from core.middleware import BadQueryParameter
 
 
 @never_cache
@@ -25,3 +28,21 @@ def favicon(request):
     redirect goes to the file's plain name, which collectstatic keeps beside the hashed copy, so a
     redirect cached for a day never points at a file a new release has dropped."""
     return HttpResponseRedirect(f"{settings.STATIC_URL}favicon.ico")
+
+
+def bad_request(request, exception):
+    """handler400: what was wrong, in the site's design (JSON for the .json open data), instead of
+    Django's bare page. Names the parameter of a BadQueryParameter; never echoes the value."""
+    parameter = exception.parameter if isinstance(exception, BadQueryParameter) else ""
+    if request.path.endswith(".json"):
+        message = (
+            _("查询参数“%(name)s”含有空字符，无法查询。") % {"name": parameter}
+            if parameter
+            else _("请求有误。")
+        )
+        return JsonResponse(
+            {"error": message, "parameter": parameter},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return render(request, "400.html", {"parameter": parameter}, status=400)

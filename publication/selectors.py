@@ -1,7 +1,6 @@
 """Reads of the published results: the public list with its filters (the pages and the open
 data share them), and each notice as open data (docs/open-data.md: stable field names)."""
 
-import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -10,10 +9,10 @@ from django.urls import reverse
 from inspections.models import TargetResult
 from publication.models import ResultNotice
 from registry.models import Sector
-from registry.validators import DIVISION_RE
+from registry.validators import CREDIT_CODE_SHAPE, DIVISION_RE
 
 SEARCH_MAX_LENGTH = 100
-CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")  # GB 32100: 18 characters
+YEARS = range(2000, 2101)
 # The columns the list shows (the items and inspectors stay in the database).
 LIST_FIELDS = (
     "target_name",
@@ -46,7 +45,8 @@ class ResultFilters:
         result = params.get("result", "")
         return cls(
             q=params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
-            year=int(year) if year.isdecimal() and 2000 <= int(year) <= 2100 else None,
+            # The length first: int() refuses strings of more than 4300 digits.
+            year=int(year) if len(year) == 4 and year.isdecimal() and int(year) in YEARS else None,
             sector=sector if sector in Sector.Code.values else "",
             jurisdiction=jurisdiction if DIVISION_RE.match(jurisdiction) else "",
             result=result if result in CATEGORIES else "",

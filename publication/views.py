@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from core.spreadsheets import csv_row
 from inspections.models import TargetResult
 from publication import selectors
 from publication.models import Publication
@@ -145,9 +146,12 @@ class ResultDetailView(TemplateView):
         return context
 
 
-def _notices(request):
+def _notices(request, *, limit: int | None = None):
+    """The filtered notices, to iterate. Called in the view, not in the stream: whatever it refuses
+    is refused before the first byte, never a cut-off document."""
     filters = selectors.ResultFilters.from_query(request.GET)
-    return selectors.results_public(filters=filters).iterator(chunk_size=2000)
+    notices = selectors.results_public(filters=filters)
+    return notices[:limit].iterator(chunk_size=2000)
 
 
 class _Echo:
@@ -156,14 +160,16 @@ class _Echo:
 
 
 class ResultCsvView(View):
-    """UTF-8 with a BOM (so spreadsheet programs read the Chinese); lists joined with "；"."""
+    """UTF-8 with a BOM (so spreadsheet programs read the Chinese); lists joined with "；"; a text
+    that a spreadsheet would run as a formula gets a leading apostrophe (docs/open-data.md)."""
 
     def get(self, request):
         writer = csv.writer(_Echo())
+        notices = _notices(request)
 
         def rows():
             yield "\ufeff" + writer.writerow(CSV_FIELDS)
-            for notice in _notices(request):
+            for notice in notices:
                 data = selectors.notice_public_dict(notice)
                 data["items"] = "；".join(f"{i['code']} {i['name']}" for i in data["items"])
                 data["legal_basis"] = "；".join(data["legal_basis"])
@@ -171,7 +177,7 @@ class ResultCsvView(View):
                     f"{p['name']}（{p['certificate']}）" for p in data["inspectors"]
                 )
                 data["url"] = request.build_absolute_uri(data["url"])
-                yield writer.writerow([data[f] for f in CSV_FIELDS])
+                yield writer.writerow(csv_row(data[f] for f in CSV_FIELDS))
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="results.csv"'
@@ -182,10 +188,12 @@ class ResultJsonView(View):
     """{"format": …, "results": [...]}: streamed, so a complete export stays small in memory."""
 
     def get(self, request):
+        notices = _notices(request)
+
         def chunks():
             authority = json.dumps(settings.BUREAU_NAME, ensure_ascii=False)
             yield f'{{"format": "shuangsuiji-results/1", "authority": {authority}, "results": ['
-            for n, notice in enumerate(_notices(request)):
+            for n, notice in enumerate(notices):
                 data = selectors.notice_public_dict(notice)
                 data["url"] = request.build_absolute_uri(data["url"])
                 yield ("," if n else "") + json.dumps(
@@ -206,7 +214,7 @@ class ResultAtomView(View):
             feed_url=request.build_absolute_uri(request.get_full_path()),
         )
         categories = dict(TargetResult.Category.choices)
-        for notice in list(_notices(request))[:ATOM_SIZE]:
+        for notice in _notices(request, limit=ATOM_SIZE):
             link = request.build_absolute_uri(
                 reverse("publication:result_detail", args=[notice.pk])
             )

@@ -170,6 +170,13 @@ class SpreadsheetImportMixin:
         return redirect(request.path)
 
 
+class SafeExportMixin(ExportMixin):
+    """django-import-export's export in the two formats the import reads back, neither of which
+    writes a formula (registry.resources.EXPORT_FORMATS; docs/import-formats.md §2)."""
+
+    export_formats = resources.EXPORT_FORMATS
+
+
 class RegistryAdmin(SimpleHistoryAdmin):
     """Records are never deleted from the registries; their status changes instead (N6)."""
 
@@ -226,7 +233,7 @@ class CheckItemForm(forms.ModelForm):
 
 
 @admin.register(CheckItem)
-class CheckItemAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class CheckItemAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "check-items"
     resource_classes = [resources.CheckItemResource]
     form = CheckItemForm
@@ -257,7 +264,7 @@ class SupervisionRecordInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class InstitutionAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "institutions"
     resource_classes = [resources.InstitutionResource]
     list_display = ["name", "credit_code", "sector", "jurisdiction", "status", "risk"]
@@ -318,7 +325,7 @@ class InstitutionAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class PractitionerAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "practitioners"
     resource_classes = [resources.PractitionerResource]
     list_display = [
@@ -432,7 +439,7 @@ class RiskPolicyAdmin(RegistryAdmin):
 
 
 @admin.register(Inspector)
-class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class InspectorAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "inspectors"
     resource_classes = [resources.InspectorResource]
     list_display = [
@@ -470,7 +477,7 @@ class InspectorAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SpreadsheetImportMixin, ExportMixin, RegistryAdmin):
+class ConflictAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     import_kind = "conflicts"
     resource_classes = [resources.ConflictResource]
     list_display = [

@@ -1,10 +1,34 @@
 """Exports (django-import-export) with the same Chinese columns that `import_registry` reads, so an
-exported file can be edited and imported back."""
+exported file can be edited and imported back — in the two formats it reads, with no cell that a
+spreadsheet would run as a formula (core.spreadsheets)."""
 
+import tablib
 from import_export import fields, resources
+from import_export.formats import base_formats
 
+from core.spreadsheets import csv_row, xlsx_bytes
 from registry.models import CheckItem, Conflict, Inspector, Institution, Practitioner
 from registry.validators import mask_id_number, mask_phone
+
+
+class SafeCSV(base_formats.CSV):
+    """CSV whose formula-like texts carry a leading apostrophe. (The library's
+    IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only drops a leading "=", which changes the text, and
+    lets + - @ tab CR through.)"""
+
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(*(csv_row(row) for row in dataset), headers=dataset.headers)
+        return safe.export(self.get_title(), **kwargs)
+
+
+class SafeXLSX(base_formats.XLSX):
+    """xlsx whose texts are text cells, never formulae."""
+
+    def export_data(self, dataset, **kwargs):
+        return xlsx_bytes(dataset.headers, dataset, title=dataset.title or "")
+
+
+EXPORT_FORMATS = [SafeCSV, SafeXLSX]
 
 
 def _col(attribute: str, header: str) -> fields.Field:

@@ -20,6 +20,7 @@ from registry.models import (
     Sector,
     SupervisionRecord,
 )
+from registry.validators import CREDIT_CODE_SHAPE
 
 SEARCH_MAX_LENGTH = 100
 
@@ -108,7 +109,10 @@ def institution_public_list(*, filters: PublicFilters) -> QuerySet[Institution]:
 
 def institution_public_get(*, credit_code: str) -> Institution | None:
     """One institution's public face (Y3.2): basic information, its practitioners and its public
-    supervision and reward/penalty records. Three queries; None for an unknown code."""
+    supervision and reward/penalty records. Three queries; None for an unknown code, and no
+    query for what cannot be one (PostgreSQL refuses a NUL)."""
+    if not CREDIT_CODE_SHAPE.match(credit_code):
+        return None
     records = (
         SupervisionRecord.objects.filter(kind__in=SupervisionRecord.PUBLIC_KINDS, valid=True)
         .only(*SUPERVISION_PUBLIC_FIELDS)

@@ -11,7 +11,10 @@ CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
-DIVISION_RE = re.compile(r"^[1-9]\d{5}$")
+# \Z, not $: "$" also matches before a trailing newline ("500103\n").
+DIVISION_RE = re.compile(r"^[1-9]\d{5}\Z")
+# What a credit code looks like (its check character aside): lookups of anything else are skipped.
+CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}\Z")
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -49,8 +52,10 @@ def id_number_check_char(first17: str) -> str:
 
 def id_number_error(value: str) -> str | None:
     """The reason `value` is not a valid 18-character resident identity number, or None."""
+    # isascii(): isdigit() is also true of "²" (which int() refuses) and of full-width digits.
     if (
         len(value) != 18
+        or not value.isascii()
         or not value[:17].isdigit()
         or not (value[17].isdigit() or value[17] == "X")
     ):

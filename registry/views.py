@@ -17,7 +17,8 @@ HOME_RESULTS = 8
 def public_filters(
     request: HttpRequest, *, statuses: list[str] | None = None
 ) -> selectors.PublicFilters:
-    """The query string of a public list, cleaned: unknown values are ignored, not errors."""
+    """The query string of a public list, cleaned: unknown values are ignored, not errors (a NUL
+    never gets here: core.middleware.QueryStringMiddleware)."""
     params = request.GET
     sector = params.get("sector", "")
     jurisdiction = params.get("jurisdiction", "")

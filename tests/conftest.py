@@ -22,7 +22,18 @@ def pytest_configure(config):
     )
 
 
+MAX_TEST_ID_LENGTH = 300
+
+
 def pytest_collection_modifyitems(config, items):
+    # A parametrized value becomes the test's id: 10 MB of bytes once made a 40 MB test name and a
+    # 42 MB CI log. Such a parameter needs `ids=`.
+    too_long = [item.nodeid for item in items if len(item.nodeid) > MAX_TEST_ID_LENGTH]
+    if too_long:
+        raise pytest.UsageError(
+            f"{len(too_long)} test id(s) longer than {MAX_TEST_ID_LENGTH} characters; give their "
+            f"parametrize ids=: {too_long[0][:MAX_TEST_ID_LENGTH]}…"
+        )
     if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does) to run it")

@@ -1,7 +1,12 @@
-"""Production settings refuse to start without their secrets; the quick-start runs without any."""
+"""Production settings refuse to start without their secrets; the quick-start runs without any.
+
+None of this depends on a `.env` in the project root, which docs/deployment.md tells deployers to
+create: each check runs in the project tree (whatever `.env` it holds) and in a copy of the
+settings beside a `.env` full of odd values, and gives the same answer."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,19 +19,62 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://u:p@db:5432/x",
     "ALLOWED_HOSTS": "example.gov.cn",
 }
+# What a deployer's .env may hold, and some that no one should write.
+ODD_ENV = "\n".join(
+    [
+        "# a deployer's file",
+        "DJANGO_SETTINGS_MODULE=config.settings.production",
+        "SECRET_KEY=from-the-dot-env",
+        "DATABASE_URL=postgres://prod:secret@db.invalid:5432/production",
+        "ALLOWED_HOSTS=odd.example.gov.cn",
+        "REDIS_URL=redis://redis.invalid:6379/0",
+        "DJANGO_DEBUG=yes",
+        "BUREAU_NAME=某某市司法局（.env）",
+        "CREDIT_FEED_URL=https://credit.invalid/feed",
+        "IMPORT_MAX_BYTES=1",
+        "LOG_LEVEL=NOT-A-LEVEL",
+        'EMAIL_URL="smtp://user:p@ss@mail.invalid:25"',
+        "export CONN_MAX_AGE=abc",
+        "this line is not a setting",
+        "=no-name",
+        "",
+    ]
+)
+PRINT = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.TIME_ZONE, s.LANGUAGE_CODE, s.CELERY_BROKER_URL, s.DATABASES['default']['ENGINE'], "
+    "s.DEBUG, s.IMPORT_MAX_BYTES, repr(s.CREDIT_FEED_URL), s.BUREAU_NAME, sep='|')"
+)
 
 
-def run_check(settings: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "REDIS_URL"}
+@pytest.fixture(params=["project", "odd-dot-env"])
+def root(request, tmp_path) -> Path:
+    """Where the settings live: the project tree, or a copy of `config/` beside an odd `.env`
+    (BASE_DIR is then the copy; the apps still import from the project)."""
+    if request.param == "project":
+        return ROOT
+    shutil.copytree(ROOT / "config", tmp_path / "config", ignore=shutil.ignore_patterns("*.pyc"))
+    (tmp_path / ".env").write_text(ODD_ENV, encoding="utf-8")
+    return tmp_path
+
+
+def run(
+    settings: str, env: dict[str, str], root: Path = ROOT, *, env_file: str | None = ""
+) -> subprocess.CompletedProcess:
+    """Import `settings` in a fresh interpreter; `env_file` is DJANGO_ENV_FILE (None: unset)."""
+    drop = {*PRODUCTION_ENV, "REDIS_URL", "DATABASE_URL", "DJANGO_ENV_FILE", "BUREAU_NAME"}
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
+    if env_file is not None:
+        clean["DJANGO_ENV_FILE"] = env_file
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.TIME_ZONE, settings.LANGUAGE_CODE, settings.CELERY_BROKER_URL)",
-        ],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": settings, **env},
+        [sys.executable, "-c", PRINT],
+        cwd=root,
+        env={
+            **clean,
+            "PYTHONPATH": f"{root}{os.pathsep}{ROOT}",
+            "DJANGO_SETTINGS_MODULE": settings,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -34,48 +82,74 @@ def run_check(settings: str, env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 @pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
-def test_production_refuses_to_start_without(missing, tmp_path):
+def test_production_refuses_to_start_without(missing, root):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
-    result = run_check("config.settings.production", env)
+    result = run("config.settings.production", env, root)
     assert result.returncode != 0
     assert f"{missing} must be set in production" in result.stderr
 
 
-def test_production_starts_with_its_settings():
-    result = run_check("config.settings.production", PRODUCTION_ENV)
+def test_production_starts_with_its_settings(root):
+    result = run("config.settings.production", PRODUCTION_ENV, root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:2] == ["Asia/Shanghai", "zh-hans"]
+    assert result.stdout.split("|")[:2] == ["Asia/Shanghai", "zh-hans"]
 
 
-def test_quick_start_runs_on_embedded_defaults():
+def test_quick_start_runs_on_embedded_defaults(root):
     # No DATABASE_URL, no REDIS_URL: SQLite and kombu's filesystem transport, never eager mode.
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
-            "getattr(settings, 'CELERY_TASK_ALWAYS_EAGER', False))",
-        ],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run("config.settings.local", {}, root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
-        "filesystem://localhost/",
-        "False",
-    ]
+    fields = result.stdout.strip().split("|")
+    assert fields[2:4] == ["filesystem://localhost/", "django.db.backends.sqlite3"]
+    assert fields[4:] == ["True", str(200 * 2**20), "''", "重庆市渝中区司法局"]
+
+
+def test_the_test_settings_never_read_a_dot_env(tmp_path):
+    """Even with DJANGO_ENV_FILE unset or naming the file: the run's database, broker, feed and
+    bureau are the tests' own, never a production .env's."""
+    root = tmp_path
+    shutil.copytree(ROOT / "config", root / "config", ignore=shutil.ignore_patterns("*.pyc"))
+    (root / ".env").write_text(ODD_ENV, encoding="utf-8")
+    for env_file in (None, str(root / ".env")):
+        result = run("config.settings.test", {}, root, env_file=env_file)
+        assert result.returncode == 0, result.stderr
+        fields = result.stdout.strip().split("|")
+        assert fields[2:] == [
+            "filesystem://localhost/",
+            "django.db.backends.sqlite3",
+            "False",
+            str(200 * 2**20),
+            "''",
+            "重庆市渝中区司法局",
+        ]
+
+
+def test_a_deployment_reads_its_dot_env(tmp_path):
+    """What docs/deployment.md §3 promises: production reads the .env beside manage.py, or the
+    file DJANGO_ENV_FILE names; a variable set in the environment wins over the file."""
+    root = tmp_path / "app"
+    shutil.copytree(ROOT / "config", root / "config", ignore=shutil.ignore_patterns("*.pyc"))
+    good = "SECRET_KEY=k\nDATABASE_URL=postgres://u:p@db:5432/x\nALLOWED_HOSTS=a.gov.cn\n"
+    (root / ".env").write_text(good + "BUREAU_NAME=甲市司法局\n", encoding="utf-8")
+    other = tmp_path / "other.env"
+    other.write_text(good + "BUREAU_NAME=乙市司法局\n", encoding="utf-8")
+
+    beside = run("config.settings.production", {}, root, env_file=None)
+    assert beside.returncode == 0, beside.stderr
+    assert beside.stdout.strip().split("|")[-1] == "甲市司法局"
+    named = run("config.settings.production", {}, root, env_file=str(other))
+    assert named.stdout.strip().split("|")[-1] == "乙市司法局"
+    overridden = run("config.settings.production", {"BUREAU_NAME": "丙"}, root, env_file=None)
+    assert overridden.stdout.strip().split("|")[-1] == "丙"
+    none = run("config.settings.production", {}, root, env_file="")
+    assert "SECRET_KEY must be set in production" in none.stderr
 
 
 def quick_start_env(tmp_path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     return {
         **clean,
+        "DJANGO_ENV_FILE": "",
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "BROKER_DIR": str(tmp_path / "broker"),
     }
@@ -124,6 +198,7 @@ def production_email(env: dict[str, str]) -> subprocess.CompletedProcess:
         cwd=ROOT,
         env={
             **clean,
+            "DJANGO_ENV_FILE": "",
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             **PRODUCTION_ENV,
             **env,

@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment (django-environ)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -8,7 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The deployer's `.env` beside manage.py (docs/deployment.md §3); DJANGO_ENV_FILE names another
+# file, or none when set empty (the test settings do). The environment wins over the file.
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -37,6 +42,8 @@ MIDDLEWARE = [
     "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After the language and CSRF middleware, so that its 400 page has both; before any view.
+    "core.middleware.QueryStringMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -178,6 +185,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 # Seconds an uploaded file waits for its confirmation after the check; then it is deleted (it
 # holds identity numbers: registry.imports.uploads).
 IMPORT_UPLOAD_MAX_AGE = env.int("IMPORT_UPLOAD_MAX_AGE", default=3600)
+# An .xlsx is a zip: one that would unpack to more is refused before anything is unpacked (the
+# national practitioners file, 27 MiB, unpacks to about 300 MiB).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=1024 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,14 @@
-"""Tests: PostgreSQL when DATABASE_URL is set (CI), otherwise SQLite with PG-only tests skipped."""
+"""Tests: PostgreSQL when DATABASE_URL is set (CI), otherwise SQLite with PG-only tests skipped.
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+Never a deployer's `.env`: its production DATABASE_URL, CREDIT_FEED_URL or BUREAU_NAME would leak
+into the run. Set before the base settings read it, and inherited by the processes tests start."""
+
+import os
+
+os.environ["DJANGO_ENV_FILE"] = ""
+
+from .base import *  # noqa: E402, F403 (after the line above, which decides what base reads)
+from .base import BASE_DIR, env  # noqa: E402
 
 SECRET_KEY = "test-only-key"
 DEBUG = False

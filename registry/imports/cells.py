@@ -2,9 +2,11 @@
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+
+from core.spreadsheets import cell_excerpt as _shown
 
 
 class CellError(Exception):
@@ -38,7 +40,7 @@ def parse_date(value: str) -> dt.date | None:
                 return dt.date(*(int(g) for g in match.groups()))
             except ValueError:
                 break
-    raise CellError(_("“%(v)s”不是有效日期（例如 2026-03-01）") % {"v": value})
+    raise CellError(_("“%(v)s”不是有效日期（例如 2026-03-01）") % {"v": _shown(value)})
 
 
 # The largest value of a PositiveIntegerField; PostgreSQL refuses more with an overflow error.
@@ -50,7 +52,10 @@ def parse_int(value: str, *, minimum: int = 0, maximum: int = INT_MAX) -> int | 
         return None
     digits = re.search(r"\d+", value)
     if not digits or re.search(r"[^\d\s次/年每]", value.replace(digits.group(), "", 1)):
-        raise CellError(_("“%(v)s”不是整数") % {"v": value})
+        raise CellError(_("“%(v)s”不是整数") % {"v": _shown(value)})
+    if len(digits.group().lstrip("0")) > len(str(maximum)):
+        # int() refuses more than 4300 digits; anything this long is too large anyway.
+        raise CellError(_("不能大于 %(n)s") % {"n": maximum})
     number = int(digits.group())
     if number < minimum:
         raise CellError(_("不能小于 %(n)s") % {"n": minimum})
@@ -59,16 +64,22 @@ def parse_int(value: str, *, minimum: int = 0, maximum: int = INT_MAX) -> int | 
     return number
 
 
+PERCENT_PLACES = Decimal("0.01")  # CheckItem.default_ratio: two decimal places
+
+
 def parse_percent(value: str) -> Decimal:
-    """'5%', '5' and '5.5 %' are percentages (0–100)."""
+    """'5%', '5' and '5.5 %' are percentages (0–100), kept to two decimal places as stored (so
+    that importing the same file again changes nothing)."""
     text = value.replace("％", "%").replace("%", "").strip()
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise CellError(_("“%(v)s”不是百分比（例如 5%%）") % {"v": value}) from exc
+        raise CellError(_("“%(v)s”不是百分比（例如 5%%）") % {"v": _shown(value)}) from exc
+    if not number.is_finite():  # NaN, sNaN, Infinity: Decimal reads them, comparisons refuse NaN
+        raise CellError(_("“%(v)s”不是百分比（例如 5%%）") % {"v": _shown(value)})
     if not Decimal(0) <= number <= Decimal(100):
         raise CellError(_("比例应在 0%% 到 100%% 之间") % {})  # `% {}` turns %% into %
-    return number
+    return number.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
 
 
 def parse_bool(value: str) -> bool:
@@ -76,7 +87,7 @@ def parse_bool(value: str) -> bool:
         return True
     if value in ("", "否", "N", "n", "no", "false", "0", "一般"):
         return False
-    raise CellError(_("“%(v)s”应为“是”或“否”") % {"v": value})
+    raise CellError(_("“%(v)s”应为“是”或“否”") % {"v": _shown(value)})
 
 
 def parse_choice(value: str, choices: dict[str, str], label: str) -> str:
@@ -86,7 +97,7 @@ def parse_choice(value: str, choices: dict[str, str], label: str) -> str:
     accepted = "、".join(dict.fromkeys(choices))
     raise CellError(
         _("“%(v)s”不是有效的%(label)s，可选：%(accepted)s")
-        % {"v": value, "label": label, "accepted": accepted}
+        % {"v": _shown(value), "label": label, "accepted": accepted}
     )
 
 

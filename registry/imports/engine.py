@@ -18,12 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.spreadsheets import CONTROL_CHARACTERS, cell_excerpt, unquote
 from registry.imports.cells import CellError
 from registry.imports.history import history_copy
 from registry.imports.kinds import KINDS, ImportKind, Lookups
-from registry.imports.readers import read_rows
+from registry.imports.readers import MAX_COLUMNS, CellProblem, read_rows
 
 BATCH_SIZE = 2000
+# A file with more errors than this is wrong as a whole: the rest is not checked, and memory stays
+# bounded (a wrong KIND of 800,000 rows once meant 2.4 million errors).
+MAX_ERRORS = 10_000
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,19 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    stopped_at_row: int = 0  # the row after which checking stopped (MAX_ERRORS reached)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def stopped_note(self) -> str:
+        if not self.stopped_at_row:
+            return ""
+        return _("错误超过 %(n)s 处，第 %(row)s 行之后未再检查。") % {
+            "n": MAX_ERRORS,
+            "row": self.stopped_at_row,
+        }
 
     def summary(self) -> str:
         return _("共 %(rows)s 行：新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s。") % {
@@ -68,6 +81,16 @@ class ImportResult:
 
 class _Rollback(Exception):
     pass
+
+
+def _echo(text: str) -> str:
+    """A header name as shown back: short, its control characters visible as U+FFFD."""
+    return cell_excerpt(CONTROL_CHARACTERS.sub("\ufffd", text))
+
+
+def _control_message(char: str) -> str:
+    # NUL cannot even be stored (PostgreSQL refuses it); the others cannot be written to xlsx.
+    return _("含有不可见的控制字符 U+%(code)04X：请删除后再导入") % {"code": ord(char)}
 
 
 def _empty_value(model: type[models.Model], name: str) -> Any:
@@ -114,6 +137,11 @@ class Importer:
     # -- header -------------------------------------------------------------------------------
     def read_header(self, cells: list[str]) -> list[tuple[int, Any]]:
         known = {c.header: c for c in self.kind.columns}
+        if sum(1 for name in cells if name.strip()) > MAX_COLUMNS:
+            raise ServiceError(
+                _("第 1 行（表头）：列数超过上限（最多 %(n)s 列）。请只保留需要导入的列。")
+                % {"n": MAX_COLUMNS}
+            )
         positions: dict[str, int] = {}
         problems = []
         for index, name in enumerate(cells):
@@ -121,11 +149,13 @@ class Importer:
             if not name:
                 continue
             if name in positions:
-                problems.append(_("表头“%(name)s”出现了两次") % {"name": name})
+                problem = _("表头“%(name)s”出现了两次") % {"name": _echo(name)}
+                if problem not in problems:
+                    problems.append(problem)
             elif name in known:
                 positions[name] = index
             else:
-                self.result.ignored_columns.append(name)
+                self.result.ignored_columns.append(_echo(name))
         missing = [c.header for c in self.kind.columns if c.required and c.header not in positions]
         if missing:
             problems.append(_("缺少必填列：%(cols)s") % {"cols": "、".join(missing)})
@@ -151,7 +181,16 @@ class Importer:
         values: dict[str, Any] = {}
         errors = []
         for index, column, empty in columns:
-            raw = cells[index].strip() if index < len(cells) else ""
+            raw = cells[index] if index < len(cells) else ""
+            if isinstance(raw, CellProblem):  # an Excel error value, a formula without a result
+                errors.append(RowError(number, column.header, raw.message))
+                continue
+            raw = raw.strip()
+            if raw[:1] == "'":  # the apostrophe an export puts before a formula-like text
+                raw = unquote(raw)
+            if control := CONTROL_CHARACTERS.search(raw):
+                errors.append(RowError(number, column.header, _control_message(control.group())))
+                continue
             if not raw:
                 if column.required:
                     errors.append(RowError(number, column.header, _("必填，不能为空")))
@@ -198,6 +237,9 @@ class Importer:
                 self.batch.append(cleaned)
                 if len(self.batch) >= BATCH_SIZE:
                     self.flush()
+            if len(self.result.errors) >= MAX_ERRORS:
+                self.result.stopped_at_row = number
+                break
         if columns is None:
             raise ServiceError(_("文件为空。"))
         if not self.result.errors:

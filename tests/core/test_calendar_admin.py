@@ -185,3 +185,35 @@ class TestMarkComplete:
         admin_client.post(reverse("admin:core_calendaryear_add"), {"year": 2027, "note": ""})
         year = CalendarYear.objects.get(year=2027)
         assert not year.complete and year.marked_by is None
+
+
+class TestHostileFiles:
+    """issue 12 §6: a calendar file is a few hundred rows; anything else is refused, clearly."""
+
+    def test_a_file_over_one_megabyte_is_refused_before_it_is_read(self, admin_client):
+        commas = SimpleUploadedFile("cal.csv", b"date,kind,name\n" + b"," * (20 * 2**20))
+        response = admin_client.post(IMPORT_URL, {"file": commas})
+        assert response.status_code == 200
+        assert "1 MB" in str(response.context["form"].errors["file"])
+        assert not CalendarDay.objects.filter(date__year=2027).exists()
+
+    def test_a_csv_error_is_told_in_chinese(self, admin_client):
+        long = 'date,kind,name\n2027-01-01,holiday,"' + "节" * 200_000 + '"\n'
+        response = admin_client.post(IMPORT_URL, {"file": upload(long)})
+        messages = texts(response)
+        assert messages[0] == "导入失败，未写入任何数据。"
+        assert "131072" in messages[1] and "field" not in messages[1]
+
+    def test_a_long_value_is_not_repeated_whole(self, admin_client):
+        response = admin_client.post(
+            IMPORT_URL, {"file": upload("date,kind\n" + "9" * 5000 + ",x\n")}
+        )
+        assert all(len(m) < 300 for m in texts(response))
+
+    def test_the_command_refuses_a_large_file_too(self, tmp_path):
+        from tests.core.test_workdays_command import run
+
+        path = tmp_path / "big.csv"
+        path.write_bytes(b"date,kind,name\n" + b"," * (2 * 2**20))
+        code, _out, err = run("import", str(path))
+        assert code == 1 and "1 MB" in err

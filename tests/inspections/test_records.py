@@ -229,6 +229,8 @@ class TestEvidence:
             ),
             ("empty.jpg", b"", "是空文件"),
         ],
+        # The bytes would be the test ids: 40 MB of name for the 10 MB file.
+        ids=["exe", "over-10-mb", "broken-jpeg", "half-pdf", "heic", "empty"],
     )
     def test_a_bad_upload_is_refused_and_nothing_else_changes(
         self, record, team, name, data, message

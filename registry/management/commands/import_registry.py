@@ -34,6 +34,8 @@ class Command(ActingCommand):
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
+            if result.stopped_at_row:
+                self.stderr.write(result.stopped_note())
             self.stderr.write(_("共 %(n)s 处错误，未写入任何数据。") % {"n": len(result.errors)})
             raise SystemExit(1)
         prefix = _("检查通过（--dry-run，未写入）：") if dry_run else _("导入完成：")
