@@ -27,13 +27,13 @@ from inspections.admin.forms import (
 from inspections.models import Draw, InspectionTask
 from inspections.services.draws import (
     MINIMUM_PERCENT,
-    SOURCE_KINDS,
     draw_announce,
     draw_execute,
     draw_immediate,
     draw_redraw,
 )
 from inspections.services.draws import entropy_estimate as estimate_bits
+from inspections.services.sources import SOURCE_KINDS
 from registry.models import Institution, RiskTier
 from tools import verify_draw as algorithm
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -137,16 +138,20 @@ class DrawDetailView(TemplateView):
             raise Http404
         draw, result, names = public.draw, public.result, public.jurisdiction_names
         announcement = public.announcement
+        pools = _pool_rows(public.pools, names)
+        timing = _timing_rows(announcement["sources"], draw)
         context.update(
             draw=draw,
             announcement=announcement,
             task_jurisdictions=[
                 {"code": c, "name": names.get(c, c)} for c in announcement["task"]["jurisdictions"]
             ],
-            pools=_pool_rows(public.pools, names),
+            pools=pools,
             result=result,
             strata=_strata_rows(announcement["strata"], result),
             sources=_source_rows(announcement["sources"], draw.source_values),
+            timing=timing,
+            known_before=any(t["code"] == "before_announcement" for t in timing),
             verifier_sha256=verifier_sha256(),
             inline_max=selectors.POOL_INLINE_MAX,
         )
@@ -188,6 +193,30 @@ class DrawDetailView(TemplateView):
             "stage": stage,
             "borrowed_count": sum(m["borrowed"] for t in result["teams"] for m in t["members"]),
         }
+
+
+def _timing_rows(sources: list[dict], draw) -> list[dict]:
+    """Sources that were not drawn strictly after the announcement, or after the execution
+    (tools/verify_draw.py's rule): the page says so instead of vouching for the draw. Draws
+    announced before the rule (issue 12 §4) can be such."""
+    try:
+        problems = algorithm.timing_problems(
+            sources, draw.announced_at, draw.executed_at if draw.is_executed else None
+        )
+    except (KeyError, TypeError, ValueError):
+        return []
+    return [
+        {
+            "code": p.code,
+            "number": p.params["number"],
+            "name": p.params["name"],
+            "when": timezone.localtime(p.params["moment"]).strftime("%Y-%m-%d %H:%M")
+            if p.params["moment"]
+            else p.params["date"].isoformat(),
+        }
+        for p in problems
+        if p.code in ("before_announcement", "before_source")
+    ]
 
 
 def _pool_rows(pools: dict, names: dict[str, str]) -> dict:
