@@ -298,6 +298,12 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
         raise ServiceError(_("执行时间不能早于公告时间。"))
     if not draw.pool_ids:  # only draws announced before the ids were kept, with a lost entry
         raise ServiceError(_("该抽取公告的名录已无法对应到当前名录库，请重新抽取。"))
+    if DrawSelection.objects.filter(draw=draw).exists():
+        # Rows nobody executed: written below the services. The result could not be what the
+        # public page shows (0008 checks the rows against the result), so the draw is lost.
+        raise ServiceError(
+            _("该抽取已有不是由执行写入的抽中记录（数据库被直接改动），不能执行；请申请重新抽取。")
+        )
     values = values_clean(draw.announcement["sources"], values, at=at)
     try:
         result = algorithm.compute_draw(draw_inputs(draw, values))
@@ -309,11 +315,13 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
         ) from exc
     except algorithm.DrawError as exc:
         raise ServiceError(exc.zh) from exc
+    # The rows first, while the draw is still announced: once it is executed the database takes
+    # no more rows for it, and the change of status checks that they are all there (0008).
+    _write_rows(draw, result)
     draw.source_values, draw.result = values, result
     draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, at, user
     # Only what changed: the announcement (megabytes at national scale) is not sent again.
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
-    _write_rows(draw, result)
     inspections_open(draw=draw)
     publication_log(
         kind=Publication.Kind.DRAW,

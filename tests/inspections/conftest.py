@@ -33,6 +33,7 @@ SOURCES = [
 ]
 # As typed on the execution screen: the index close with its two decimals (stored × 100).
 VALUES = ["3 9 14 22 27 31 8", "3256.71"]
+NUMBERS_OF_VALUES = [[3, 9, 14, 22, 27, 31, 8], [325671]]  # VALUES as stored
 # The day of SOURCES. The draws of the tests are announced that morning (ANNOUNCE_HOUR), before
 # the index closes at 15:00 and the 双色球 is drawn at 21:15, and executed that evening
 # (EXECUTE_HOUR), once both exist: the clock of the modules that draw (on_draw_day).
