@@ -1,4 +1,4 @@
-from inspections.models.draws import Draw, DrawSelection, TeamMember
+from inspections.models.draws import Draw, DrawSelection, RedrawRequest, TeamMember
 from inspections.models.fieldwork import (
     CheckRecord,
     CheckRecordItem,
@@ -34,6 +34,7 @@ __all__ = [
     "PlanRevision",
     "PlanRound",
     "PlanSection",
+    "RedrawRequest",
     "Signature",
     "TargetResult",
     "TeamMember",

@@ -23,6 +23,7 @@ from inspections.models import (
     PlanRevision,
     PlanRound,
     PlanSection,
+    RedrawRequest,
 )
 from inspections.services.draws import (
     DEFAULT_MISSING_RULE,
@@ -511,33 +512,36 @@ class TestDrawScreens:
         assert "应有 7 个数，实际填写了 3 个" in response.content.decode()
 
     def test_redraw_needs_a_second_approver(self, world, clients, staff_user, leader_user):
+        """The request is recorded and decided by another person (tests/inspections/
+        test_redraw_requests.py has the notifications and the approvers' list)."""
         draw = executed_draw(world, staff_user, leader_user)
         reason = "抽取后发现名录有误"
         response = clients.staff.post(
             admin_url("inspections_draw_redraw", draw.pk),
             sources_data({**SSQ, "kind": "dlt", "name": "大乐透第26140期"}, reason=reason),
         )
-        approve_url = response.context["approve_url"]
-        assert approve_url and Draw.objects.count() == 1  # nothing written yet
-        # The requester cannot approve their own request (nor holds the right to).
-        assert clients.staff.get(approve_url).status_code == 403
-        assert clients.staff.post(approve_url).status_code == 403
-        page = clients.leader.get(approve_url)
+        redraw_request = RedrawRequest.objects.get()
+        decide = admin_url("inspections_redrawrequest_decide", redraw_request.pk)
+        assert response["Location"] == decide and Draw.objects.count() == 1  # nothing announced
+        # The requester sees the request but cannot approve it (nor holds the right to).
+        page = clients.staff.get(decide)
+        assert page.status_code == 200 and "批准并公告重新抽取" not in page.content.decode()
+        assert clients.staff.post(decide, {"_approve": "1"}).status_code == 403
+        page = clients.leader.get(decide)
         assert reason in page.content.decode() and "大乐透第26140期" in page.content.decode()
-        token = page.context["token"]
-        response = clients.leader.post(approve_url, {"token": token})
+        response = clients.leader.post(decide, {"_approve": "1"})
         new = Draw.objects.get(redraw_of=draw)
         assert response["Location"] == admin_url("inspections_draw_change", new.pk)
         assert new.redraw_requested_by == staff_user and new.redraw_approved_by == leader_user
         assert new.redraw_reason == reason
         draw.refresh_from_db()
         assert draw.superseded_at is not None
-        # The link works once; a forged one not at all.
-        response = clients.leader.post(approve_url, {"token": token})
-        assert any("已被取代" in m for m in messages_of(response))
+        # Decided once; an unknown request does not exist.
+        response = clients.leader.post(decide, {"_approve": "1"})
+        assert any("已批准" in m for m in messages_of(response))
         assert Draw.objects.count() == 2
-        response = clients.leader.get(approve_url.split("?")[0], {"token": token + "x"})
-        assert any("链接无效" in m for m in messages_of(response))
+        missing = admin_url("inspections_redrawrequest_decide", redraw_request.pk + 1)
+        assert clients.leader.get(missing).status_code == 404
 
 
 def test_exclusion_reasons_and_borrowed_members_are_labelled():
