@@ -805,7 +805,15 @@ def verify(doc: dict) -> list[Problem]:
         ]
     try:
         return _verify(doc)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         # A hand-edited document must give a mismatch line, not a traceback.
         return [
             Problem(
@@ -999,11 +1007,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         doc = _load(args.document)
         announced = _load(args.announcement) if args.announcement else None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes (no draw document is).
         name = exc.filename if isinstance(exc, OSError) else ""
         say(f"错误：无法读取 {name}：{exc}", f"error: cannot read {name}: {exc}", sys.stderr)
         return 2
-    if not isinstance(doc, dict) or not doc.get("result"):
+    if not isinstance(doc, dict):
+        for problem in verify(doc):
+            say(*mismatch_lines(problem))
+        return 1
+    if not doc.get("result"):
         say(
             "该抽取已公告但尚未执行，没有可以核对的结果。",
             "this draw is announced but not executed yet: nothing to verify",
@@ -1011,8 +1024,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        problems = announcement_differences(announced, doc) if announced else []
-    except (KeyError, TypeError, AttributeError) as exc:
+        # `is not None`: an empty saved file ([] or {}) is a bad announcement, not none at all.
+        problems = announcement_differences(announced, doc) if announced is not None else []
+    except (KeyError, TypeError, AttributeError, RecursionError) as exc:
         problems = [
             Problem(
                 "malformed",

@@ -461,12 +461,36 @@ class TestVerifier:
         assert done.returncode == 1, (done.stdout, done.stderr)
         assert mismatches(done.stdout) and "Traceback" not in done.stderr
 
+    def test_not_a_draw_document(self, tmp_path):
+        for doc in ([1, 2, 3], "双色球", 7):
+            done = verify_file(tmp_path, doc)
+            assert done.returncode == 1 and "Traceback" not in done.stderr
+            assert mismatches(done.stdout) == [
+                (
+                    "不一致：未知的文件格式 None（本程序读取 shuangsuiji-draw/1）",
+                    "MISMATCH: unknown format None (this verifier reads shuangsuiji-draw/1)",
+                )
+            ]
+
+    def test_a_saved_announcement_that_is_not_one(self, executed, tmp_path):
+        saved = tmp_path / "announced.json"
+        saved.write_text('{"format": "shuangsuiji-draw/1"}', encoding="utf-8")
+        doc = draw_document(executed)
+        done = verify_file(tmp_path, doc, "--announcement", str(saved))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "differs from the announcement" in mismatches(done.stdout)[0][1]
+        saved.write_text("[]", encoding="utf-8")
+        done = verify_file(tmp_path, doc, "--announcement", str(saved))
+        assert done.returncode == 1 and "the announcement is malformed" in done.stdout
+
     def test_unreadable_files_are_errors_in_both_languages(self, tmp_path):
         huge = tmp_path / "huge.json"
         huge.write_text('{"result": {"key": ' + "9" * 5000 + "}}", encoding="utf-8")
         nul = tmp_path / "nul.json"
         nul.write_bytes(b"\x00\xff\xfe{")
-        for path in (huge, nul, tmp_path / "missing.json"):
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+        for path in (huge, nul, deep, tmp_path / "missing.json"):
             done = subprocess.run(
                 [sys.executable, str(VERIFIER), str(path)], capture_output=True, text=True
             )

@@ -3,9 +3,12 @@ roles use it. The request is a row; every unit head but the requester gets an in
 and an e-mail with the link; pending requests wait on their list with task, requester, reason and
 age; they approve (the re-draw is announced) or refuse with a reason; the requester is told."""
 
+import smtplib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from core import roles
 from core.models import Notification
@@ -248,3 +251,43 @@ class TestTheDecision:
         assert "提出申请后该抽取的状态已经变化" in page and "批准并公告重新抽取" not in page
         clients.leader.post(decide, {"_approve": "1"})
         assert Draw.objects.count() == 1
+
+
+class BrokenMail(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("down")
+
+
+def test_a_mail_server_that_is_down_does_not_lose_the_request(
+    draw, clients, leader_user, settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMail"
+    leader_user.email = "leader@example.cn"
+    leader_user.save()
+    response = request_redraw(clients.staff, draw, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert RedrawRequest.objects.get().status == RedrawRequest.Status.PENDING
+    assert Notification.objects.filter(user=leader_user).exists()
+    assert "not sent" in caplog.text
+
+
+def test_sources_drawn_while_the_request_waited_are_refused_at_the_approval(
+    draw, clients, django_capture_on_commit_callbacks
+):
+    """The 大乐透 of the request is drawn before anyone approves: the re-draw could no longer be
+    announced before it. Nothing changes; the approver may refuse, the office ask again."""
+    from tests.inspections.test_staff_screens import after_the_draw
+
+    request_redraw(clients.staff, draw, django_capture_on_commit_callbacks)
+    redraw_request = RedrawRequest.objects.get()
+    decide = admin_url("inspections_redrawrequest_decide", redraw_request.pk)
+    with after_the_draw():
+        response = clients.leader.post(decide, {"_approve": "1"})
+    assert response.status_code == 200
+    assert any("不晚于公告时间" in m for m in messages_of(response))
+    redraw_request.refresh_from_db()
+    draw.refresh_from_db()
+    assert redraw_request.status == RedrawRequest.Status.PENDING and draw.superseded_at is None
+    assert Draw.objects.count() == 1
