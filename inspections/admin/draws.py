@@ -31,7 +31,7 @@ from inspections.services.draws import (
 )
 from inspections.services.draws import entropy_estimate as estimate_bits
 from inspections.services.redraws import redraw_approvers, redraw_request_create
-from inspections.services.sources import SOURCE_KINDS
+from inspections.services.sources import SOURCE_KINDS, draw_timing_problems
 from registry.models import Institution, RiskTier
 from tools import verify_draw as algorithm
 
@@ -122,6 +122,7 @@ def draw_detail(draw: Draw) -> dict:
         "estimate": estimate,
         "targets": [],
         "stage": None,
+        "timing": draw_timing_problems(sources=ann["sources"], draw=draw),
     }
     if draw.result:
         detail.update(_result_detail(ann, draw.result))

@@ -343,3 +343,29 @@ def values_clean(sources: list[dict], values, *, at: dt.datetime) -> list[list[i
     if errors:
         raise ServiceError("\n".join(errors))
     return cleaned
+
+
+def draw_timing_problems(*, sources: list[dict], draw) -> list[dict]:
+    """The sources of `draw` not drawn strictly after its announcement, or after its execution
+    (tools/verify_draw.py's rule), for the pages: they say so instead of vouching for the draw.
+    Draws announced before the rule (issue 12 §4) can be such."""
+    if draw.announced_at is None:  # a draw not stored yet
+        return []
+    try:
+        problems = algorithm.timing_problems(
+            sources, draw.announced_at, draw.executed_at if draw.is_executed else None
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []  # a malformed announcement says nothing about its timing
+    return [
+        {
+            "code": p.code,
+            "number": p.params["number"],
+            "name": p.params["name"],
+            "when": _shanghai(p.params["moment"])
+            if p.params["moment"]
+            else p.params["date"].isoformat(),
+        }
+        for p in problems
+        if p.code in ("before_announcement", "before_source")
+    ]

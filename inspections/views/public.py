@@ -11,13 +11,13 @@ from pathlib import Path
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from inspections import selectors
 from inspections.services.draws import draw_document
+from inspections.services.sources import draw_timing_problems
 from tools import verify_draw as algorithm
 
 PAGE_SIZE = 30
@@ -139,7 +139,7 @@ class DrawDetailView(TemplateView):
         draw, result, names = public.draw, public.result, public.jurisdiction_names
         announcement = public.announcement
         pools = _pool_rows(public.pools, names)
-        timing = _timing_rows(announcement["sources"], draw)
+        timing = draw_timing_problems(sources=announcement["sources"], draw=draw)
         context.update(
             draw=draw,
             announcement=announcement,
@@ -230,30 +230,6 @@ class DrawDetailView(TemplateView):
                 if isinstance(m, dict)
             ),
         }
-
-
-def _timing_rows(sources: list[dict], draw) -> list[dict]:
-    """Sources that were not drawn strictly after the announcement, or after the execution
-    (tools/verify_draw.py's rule): the page says so instead of vouching for the draw. Draws
-    announced before the rule (issue 12 §4) can be such."""
-    try:
-        problems = algorithm.timing_problems(
-            sources, draw.announced_at, draw.executed_at if draw.is_executed else None
-        )
-    except (KeyError, TypeError, ValueError):
-        return []
-    return [
-        {
-            "code": p.code,
-            "number": p.params["number"],
-            "name": p.params["name"],
-            "when": timezone.localtime(p.params["moment"]).strftime("%Y-%m-%d %H:%M")
-            if p.params["moment"]
-            else p.params["date"].isoformat(),
-        }
-        for p in problems
-        if p.code in ("before_announcement", "before_source")
-    ]
 
 
 def _pool_rows(pools: dict, names: dict[str, str]) -> dict:

@@ -518,6 +518,12 @@ class TestPublicPage:
         assert "本次抽取的时间与随机源不符，不能视为公开可验证" in text
         assert "第 3 个随机源（超级大乐透第26035期）尚未产生（2026-03-31 21:25）" in text
         assert "公告时这些数字尚未产生" in text  # they did not, and did not at the execution
+        # The staff's page says it too.
+        client.force_login(staff_user)
+        admin = client.get(reverse("admin:inspections_draw_change", args=[draw.pk]))
+        assert "第 1 个随机源（福彩3D第2026085期）尚未产生（2026-03-31 21:15）" in (
+            admin.content.decode()
+        )
 
     def test_a_source_known_at_the_announcement_is_reported(self, task, staff_user, client):
         """A draw announced under the old rule (issue 12 §4: a source dated the announcement
