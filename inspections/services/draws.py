@@ -18,7 +18,12 @@ from django.utils.translation import gettext_lazy
 from core.exceptions import ServiceError
 from inspections.models import Draw, DrawSelection, Inspection, InspectionTask, TeamMember
 from inspections.services.fieldwork import inspections_open
-from inspections.services.sources import sources_clean, text_clean, values_clean
+from inspections.services.sources import (
+    draw_timing_problems,
+    sources_clean,
+    text_clean,
+    values_clean,
+)
 from publication.models import Publication
 from publication.services import publication_log
 from registry.models import Conflict, Inspector, Institution, Jurisdiction, Practitioner
@@ -303,6 +308,23 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
         # public page shows (0008 checks the rows against the result), so the draw is lost.
         raise ServiceError(
             _("该抽取已有不是由执行写入的抽中记录（数据库被直接改动），不能执行；请申请重新抽取。")
+        )
+    known = [
+        t
+        for t in draw_timing_problems(sources=draw.announcement["sources"], draw=draw)
+        if t["code"] == "before_announcement"
+    ]
+    if known:
+        # Announced before issue 12 §4's rule: a source existed at the announcement. Its result
+        # could never verify (tools/verify_draw.py refuses it); only a re-draw can help.
+        raise ServiceError(
+            "\n".join(
+                _(
+                    "第 %(n)s 个随机源（%(name)s）于 %(when)s 产生，不晚于公告时间：本次抽取不能执行，请申请重新抽取。"
+                )
+                % {"n": t["number"], "name": t["name"], "when": t["when"]}
+                for t in known
+            )
         )
     values = values_clean(draw.announcement["sources"], values, at=at)
     try:

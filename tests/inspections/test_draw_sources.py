@@ -546,6 +546,10 @@ class TestPublicPage:
             in text
         )
         assert "公告时这些数字尚未产生" not in text
+        # Nor can it be executed now: its result could never verify; a re-draw is due.
+        with pytest.raises(ServiceError, match="第 2 个随机源.*不晚于公告时间：本次抽取不能执行"):
+            draw_execute(draw=draw, values=VALUES, user=staff_user)
+        nothing_saved(draw)
 
     def test_an_honest_draw_has_no_warning_and_shows_the_drawing_times(self, executed, client):
         text = client.get(reverse("inspections:draw_detail", args=[executed.pk])).content.decode()
