@@ -36,7 +36,7 @@ REGISTRY_MODELS = [
 ]
 CALENDAR_MODELS = ["calendarday", "calendaryear"]
 PLAN_MODELS = ["annualplan", "plansection", "planround", "planrevision", "inspectiontask"]
-DRAW_MODELS = ["draw", "drawselection", "teammember"]
+DRAW_MODELS = ["draw", "drawselection", "teammember", "redrawrequest"]
 FIELD_MODELS = [
     "inspection",
     "inspectionmember",

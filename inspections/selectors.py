@@ -20,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.utils.translation import gettext as _
 
 from inspections.models import (
     AnnualPlan,
@@ -30,6 +31,7 @@ from inspections.models import (
     TeamMember,
 )
 from registry.models import CheckItem, Jurisdiction, Method, RiskTier
+from tools import verify_draw as algorithm
 
 # Pools up to this size are listed on the draw page; larger ones are only counted and hashed
 # (the JSON document always has them whole).
@@ -338,9 +340,9 @@ def draw_public_index() -> list[dict]:
     ]
 
 
-def draw_rows_mismatch(*, draw: Draw) -> str | None:
+def draw_rows_mismatch(*, draw: Draw) -> algorithm.Problem | None:
     """The first difference between the stored result and the selection and team rows the public
-    page is built from (None when they agree)."""
+    page is built from (None when they agree), in Chinese and English like the verifier's."""
     result = draw.result or {}
     expected = [
         (i, s["credit_code"], s["stratum"], s["digest"])
@@ -354,8 +356,16 @@ def draw_rows_mismatch(*, draw: Draw) -> str | None:
     if rows != expected:
         for want, have in zip(expected, rows, strict=False):
             if want != have:
-                return f"selection {want[0]}: result says {want[1:]}, rows say {have[1:]}"
-        return f"result has {len(expected)} selections, rows have {len(rows)}"
+                return _rows_problem(
+                    _("第 %(n)s 个抽中对象：结果为 %(want)s，记录为 %(have)s")
+                    % {"n": want[0], "want": want[1:], "have": have[1:]},
+                    f"selection {want[0]}: result says {want[1:]}, rows say {have[1:]}",
+                )
+        return _rows_problem(
+            _("结果中有 %(want)s 个抽中对象，记录中有 %(have)s 个")
+            % {"want": len(expected), "have": len(rows)},
+            f"result has {len(expected)} selections, rows have {len(rows)}",
+        )
     expected_team = [
         (order, position, m["certificate"], m["borrowed"])
         for order, team in enumerate(result.get("teams", []), start=1)
@@ -369,6 +379,19 @@ def draw_rows_mismatch(*, draw: Draw) -> str | None:
     if team_rows != expected_team:
         for want, have in zip(expected_team, team_rows, strict=False):
             if want != have:
-                return f"team of selection {want[0]}, member {want[1]}: result says {want[2:]}, rows say {have[2:]}"
-        return f"result has {len(expected_team)} team members, rows have {len(team_rows)}"
+                return _rows_problem(
+                    _("第 %(n)s 个抽中对象的检查组第 %(p)s 人：结果为 %(want)s，记录为 %(have)s")
+                    % {"n": want[0], "p": want[1], "want": want[2:], "have": have[2:]},
+                    f"team of selection {want[0]}, member {want[1]}: result says {want[2:]}, "
+                    f"rows say {have[2:]}",
+                )
+        return _rows_problem(
+            _("结果中有 %(want)s 名检查组成员，记录中有 %(have)s 名")
+            % {"want": len(expected_team), "have": len(team_rows)},
+            f"result has {len(expected_team)} team members, rows have {len(team_rows)}",
+        )
     return None
+
+
+def _rows_problem(zh: str, en: str) -> algorithm.Problem:
+    return algorithm.Problem("rows", zh, en, {})

@@ -5,6 +5,6 @@ Split like inspections.models and inspections.services: plans (plan, sections, r
 read-only record), and after the visits the report, feedback, ledger and filing (reports). Every write goes through inspections.services; a ServiceError's message is shown.
 """
 
-from inspections.admin import draws, plans, reports, tasks
+from inspections.admin import draws, plans, redraws, reports, tasks
 
-__all__ = ["draws", "plans", "reports", "tasks"]
+__all__ = ["draws", "plans", "redraws", "reports", "tasks"]

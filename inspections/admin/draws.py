@@ -6,8 +6,6 @@ from collections import Counter
 from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
@@ -24,16 +22,16 @@ from inspections.admin.forms import (
     RedrawForm,
     SourceFormSet,
 )
-from inspections.models import Draw, InspectionTask
+from inspections.models import Draw, InspectionTask, RedrawRequest
 from inspections.services.draws import (
     MINIMUM_PERCENT,
-    SOURCE_KINDS,
     draw_announce,
     draw_execute,
     draw_immediate,
-    draw_redraw,
 )
 from inspections.services.draws import entropy_estimate as estimate_bits
+from inspections.services.redraws import redraw_approvers, redraw_request_create
+from inspections.services.sources import SOURCE_KINDS, draw_timing_problems
 from inspections.services.tasks import task_period_warning
 from registry.models import Institution, RiskTier
 from tools import verify_draw as algorithm
@@ -47,9 +45,6 @@ OUTCOMES = {
 }
 POOLS = {"local": _("本辖区"), "borrow": _("相邻辖区")}
 PHASES = {1: "", 2: _("借调阶段"), 3: _("放宽工作量上限")}
-# A re-draw request travels to the approver as a signed link (see redraw_view).
-REDRAW_SALT = "inspections.draw.redraw"
-REDRAW_MAX_AGE = 7 * 24 * 3600
 LATE = "color:#b3261e"
 
 
@@ -128,6 +123,7 @@ def draw_detail(draw: Draw) -> dict:
         "estimate": estimate,
         "targets": [],
         "stage": None,
+        "timing": draw_timing_problems(sources=ann["sources"], draw=draw),
     }
     if draw.result:
         detail.update(_result_detail(ann, draw.result))
@@ -292,11 +288,6 @@ class DrawAdmin(admin.ModelAdmin):
             ),
             path("<int:pk>/execute/", view(self.execute_view), name="inspections_draw_execute"),
             path("<int:pk>/redraw/", view(self.redraw_view), name="inspections_draw_redraw"),
-            path(
-                "<int:pk>/redraw/approve/",
-                view(self.redraw_approve_view),
-                name="inspections_draw_redraw_approve",
-            ),
             *super().get_urls(),
         ]
 
@@ -312,6 +303,9 @@ class DrawAdmin(admin.ModelAdmin):
                 "json_url": public_url("inspections:draw_json", draw.pk, f"/draws/{draw.pk}.json"),
                 "can_execute": self.may_draw(request) and live and not draw.is_executed,
                 "can_redraw": self.may_draw(request) and live,
+                "pending_redraw": draw.redraw_requests.filter(
+                    status=RedrawRequest.Status.PENDING
+                ).first(),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
@@ -446,9 +440,9 @@ class DrawAdmin(admin.ModelAdmin):
 
     # -- re-draw -----------------------------------------------------------------------------
     def redraw_view(self, request, pk: int):
-        """The requester states the reason and names the new sources; the result is a signed
-        link for the approver. Nothing is written until a leader — signed in as themself, and
-        not the requester — opens it and approves (draw_redraw checks both)."""
+        """The requester states the reason and names the new sources. The request is recorded
+        and reaches every unit head (notification and e-mail, their list of pending requests);
+        nothing is announced until one of them — not the requester — approves it."""
         if not self.may_draw(request):
             raise PermissionDenied
         draw = get_object_or_404(Draw.objects.select_related("task"), pk=pk)
@@ -458,24 +452,31 @@ class DrawAdmin(admin.ModelAdmin):
         form = RedrawForm(request.POST or None)
         sources = SourceFormSet(request.POST or None, prefix="source")
         rule = MissingRuleForm(request.POST or None)
-        approve_url, estimate = "", None
+        estimate = None
         if request.method == "POST" and all(f.is_valid() for f in (form, sources, rule)):
             estimate = entropy_preview(draw.task, sources.sources())
-            token = signing.dumps(
-                {
-                    "draw": draw.pk,
-                    "status": draw.status,
-                    "reason": form.cleaned_data["reason"],
-                    "sources": sources.sources(),
-                    "missing_rule": rule.cleaned_data["missing_rule"],
-                    "by": request.user.pk,
-                },
-                salt=REDRAW_SALT,
-                compress=True,
-            )
-            approve_url = request.build_absolute_uri(
-                reverse("admin:inspections_draw_redraw_approve", args=[draw.pk]) + "?token=" + token
-            )
+            try:
+                redraw_request = redraw_request_create(
+                    draw=draw,
+                    reason=form.cleaned_data["reason"],
+                    sources=sources.sources(),
+                    missing_rule=rule.cleaned_data["missing_rule"],
+                    user=request.user,
+                )
+            except ServiceError as exc:
+                show_service_error(request, exc)
+            else:
+                approvers = len(redraw_approvers(exclude=request.user))
+                messages.success(
+                    request,
+                    gettext(
+                        "重新抽取申请已提交，已通知 %(n)s 位单位负责人审批；批准后才会公告新的抽取。"
+                    )
+                    % {"n": approvers},
+                )
+                if not approvers:
+                    messages.warning(request, gettext("目前没有可以审批的单位负责人账号。"))
+                return redirect("admin:inspections_redrawrequest_decide", redraw_request.pk)
         return render_page(
             self,
             request,
@@ -487,67 +488,4 @@ class DrawAdmin(admin.ModelAdmin):
             sources=sources,
             rule=rule,
             estimate=estimate,
-            approve_url=approve_url,
         )
-
-    def redraw_approve_view(self, request, pk: int):
-        if not request.user.has_perm("inspections.approve_inspectiontask"):
-            raise PermissionDenied
-        draw = get_object_or_404(Draw.objects.select_related("task"), pk=pk)
-        token = request.POST.get("token") or request.GET.get("token", "")
-        try:
-            request_data = signing.loads(token, salt=REDRAW_SALT, max_age=REDRAW_MAX_AGE)
-        except signing.SignatureExpired:
-            messages.error(request, gettext("该重新抽取申请已超过 7 天，请重新申请。"))
-            return self._to_draw(draw)
-        except signing.BadSignature:
-            messages.error(request, gettext("重新抽取申请链接无效。"))
-            return self._to_draw(draw)
-        if request_data.get("draw") != draw.pk:
-            raise PermissionDenied
-        requester = get_user_model().objects.filter(pk=request_data["by"]).first()
-        problem = self._redraw_problem(draw, request_data, requester)
-        if request.method == "POST" and not problem:
-            try:
-                new = draw_redraw(
-                    draw=draw,
-                    reason=request_data["reason"],
-                    requested_by=requester,
-                    approved_by=request.user,
-                    sources=request_data["sources"],
-                    missing_rule=request_data["missing_rule"],
-                )
-            except ServiceError as exc:
-                show_service_error(request, exc)
-            else:
-                messages.success(
-                    request,
-                    gettext("已批准重新抽取并公告第 %(n)s 次抽取；原抽取保持公开，标注为已被取代。")
-                    % {"n": new.number},
-                )
-                return self._to_draw(new)
-        elif problem:
-            messages.error(request, problem)
-        return render_page(
-            self,
-            request,
-            "draw_redraw_approve.html",
-            gettext("批准重新抽取：%(d)s") % {"d": draw},
-            draw,
-            draw=draw,
-            token=token,
-            request_data=request_data,
-            requester=requester,
-            problem=problem,
-            estimate=entropy_preview(draw.task, request_data["sources"]),
-        )
-
-    @staticmethod
-    def _redraw_problem(draw: Draw, request_data: dict, requester) -> str:
-        if draw.superseded_at:
-            return gettext("该抽取已被取代，此申请已失效。")
-        if draw.status != request_data.get("status"):
-            return gettext("提出申请后该抽取的状态已经变化，请申请人重新提出申请。")
-        if requester is None or not requester.has_perm("inspections.add_draw"):
-            return gettext("申请人已无抽取权限。")
-        return ""

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import AnnualPlan, InspectionTask, PlanRevision, PlanRound, PlanSection
-from inspections.services.draws import DEFAULT_MISSING_RULE, SOURCE_KINDS
+from inspections.services.draws import DEFAULT_MISSING_RULE
+from inspections.services.sources import SOURCE_KINDS, source_when
 from inspections.services.tasks import task_plan_problems
 from registry.models import CheckItem, Method
 
@@ -229,16 +230,29 @@ class SourceForm(forms.Form):
         help_text=_("仅“其他”类型填写；执行时核对。"),
     )
 
-    def clean_date(self):
-        day = self.cleaned_data["date"]
-        # A source whose value is already known when the draw is announced decides nothing.
-        # draw_announce refuses it too; checked here for a message beside the field.
-        if day < timezone.localdate():
-            raise forms.ValidationError(_("随机源须在公告之后产生，日期不能早于今天。"))
-        return day
-
     def clean(self):
         data = super().clean()
+        day, kind = data.get("date"), data.get("kind")
+        if day and kind:
+            # A source whose value is already known when the draw is announced decides nothing
+            # (RFC 3797 §3). draw_announce refuses it too; checked here for a message beside
+            # the field, with the drawing time of its kind.
+            known = SOURCE_KINDS.get(kind)
+            moment = source_when({"kind": kind, "date": day.isoformat()})[1]
+            if moment is not None and moment <= timezone.now():
+                self.add_error(
+                    "date",
+                    _("%(kind)s于 %(when)s 开奖，已不在将来：随机源须在公告之后产生。")
+                    % {
+                        "kind": SHORT_LABELS.get(kind, known["label"] if known else kind),
+                        "when": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M"),
+                    },
+                )
+            elif moment is None and day <= timezone.localdate():
+                self.add_error(
+                    "date",
+                    _("没有固定开奖时间的随机源须在公告次日或以后产生，日期须晚于今天。"),
+                )
         if data.get("kind") == OTHER:
             if not data.get("entropy_bits"):
                 self.add_error("entropy_bits", _("“其他”类型的随机源须声明熵估计。"))
@@ -301,7 +315,9 @@ class ExecuteForm(forms.Form):
         self.sources = sources
         for number, source in enumerate(sources, start=1):
             help_text = source.get("reading") or ""
-            if source.get("count"):
+            if source.get("kind") == "index":
+                help_text += _("（按公布的收盘点位填写，保留两位小数，如 3245.67）")
+            elif source.get("count"):
                 help_text += _("（%(c)s 个数，以空格分隔）") % {"c": source["count"]}
             self.fields[f"source_{number}"] = forms.CharField(
                 label=_("%(n)s. %(name)s（%(date)s）")
@@ -313,15 +329,22 @@ class ExecuteForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        today = timezone.localdate()
+        now = timezone.now()
         for number, source in enumerate(self.sources, start=1):
             # A value typed before its source exists can only be made up. draw_execute refuses
-            # it too; checked here for a message beside the field.
-            if dt.date.fromisoformat(source["date"]) > today:
+            # it too; checked here for a message beside the field, with the time it may run.
+            day, moment = source_when(source)
+            if moment is not None and now < moment:
                 self.add_error(
                     f"source_{number}",
-                    _("该随机源的日期为 %(d)s，尚未产生，今天不能执行抽取。")
-                    % {"d": source["date"]},
+                    _("该随机源于 %(when)s 开奖，尚未产生：最早可于 %(when)s 之后执行。")
+                    % {"when": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")},
+                )
+            elif moment is None and timezone.localdate(now) < day:
+                self.add_error(
+                    f"source_{number}",
+                    _("该随机源的日期为 %(d)s，尚未产生：最早可于 %(d)s 当日执行。")
+                    % {"d": day.isoformat()},
                 )
         return data
 

@@ -1,4 +1,4 @@
-from inspections.models.draws import Draw, DrawSelection, TeamMember
+from inspections.models.draws import Draw, DrawSelection, RedrawRequest, TeamMember
 from inspections.models.fieldwork import (
     CheckRecord,
     CheckRecordItem,
@@ -35,6 +35,7 @@ __all__ = [
     "PlanRevision",
     "PlanRound",
     "PlanSection",
+    "RedrawRequest",
     "Signature",
     "SigningPin",
     "TargetResult",

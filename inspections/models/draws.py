@@ -161,3 +161,86 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return str(self.inspector)
+
+
+class RedrawRequest(models.Model):
+    """A request to draw a task again (N10–N12, Y3.5): the office states the reason and names the
+    new sources; a unit head other than the requester approves it — which announces the re-draw —
+    or refuses it with a reason. Pending requests reach every approver as a notification and
+    wait in their list (issue 12 §11); the record stays, whatever the decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("不批准")
+
+    draw = models.ForeignKey(
+        Draw, verbose_name=_("原抽取"), on_delete=models.PROTECT, related_name="redraw_requests"
+    )
+    # The draw's status when asked: a draw executed since is not what the approver would decide.
+    draw_status = models.CharField(_("申请时抽取状态"), max_length=10, choices=Draw.Status.choices)
+    reason = models.TextField(_("重新抽取理由"))
+    sources = models.JSONField(_("新的随机源"))
+    missing_rule = models.TextField(_("随机源缺失时的处理规则"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("申请时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    refusal_reason = models.TextField(_("不批准理由"), blank=True)
+    redraw = models.OneToOneField(
+        Draw,
+        verbose_name=_("重新抽取"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redraw_request",
+    )
+
+    class Meta:
+        verbose_name = _("重新抽取申请")
+        verbose_name_plural = _("重新抽取申请")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draw"],
+                condition=Q(status="pending"),
+                name="redraw_request_one_pending_per_draw",
+                violation_error_message=_("该抽取已有一份待审批的重新抽取申请。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (
+                    ~Q(status="pending")
+                    & Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & ~Q(decided_by=models.F("requested_by"))
+                ),
+                name="redraw_request_decided_by_another",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(refusal_reason=""),
+                name="redraw_request_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="approved", redraw__isnull=False)
+                | (~Q(status="approved") & Q(redraw__isnull=True)),
+                name="redraw_request_approved_has_redraw",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(draw)s 的重新抽取申请") % {"draw": self.draw}

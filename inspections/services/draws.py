@@ -18,6 +18,12 @@ from django.utils.translation import gettext_lazy
 from core.exceptions import ServiceError
 from inspections.models import Draw, DrawSelection, Inspection, InspectionTask, TeamMember
 from inspections.services.fieldwork import inspections_open
+from inspections.services.sources import (
+    draw_timing_problems,
+    sources_clean,
+    text_clean,
+    values_clean,
+)
 from publication.models import Publication
 from publication.services import publication_log
 from registry.models import Conflict, Inspector, Institution, Jurisdiction, Practitioner
@@ -25,36 +31,6 @@ from registry.services import institution_risk_current
 from tools import verify_draw as algorithm
 
 MINIMUM_PERCENT = "5"  # N8
-
-# Public randomness sources a bureau can name in advance, with how their numbers are read and a
-# conservative entropy estimate (bits) for the announcement.
-SOURCE_KINDS = {
-    "ssq": {
-        "label": gettext_lazy("中国福利彩票“双色球”开奖号码（红球 6 个、蓝球 1 个）"),
-        "count": 7,
-        "bits": math.log2(math.comb(33, 6) * 16),
-    },
-    "dlt": {
-        "label": gettext_lazy("中国体育彩票“超级大乐透”开奖号码（前区 5 个、后区 2 个）"),
-        "count": 7,
-        "bits": math.log2(math.comb(35, 5) * math.comb(12, 2)),
-    },
-    "pl5": {
-        "label": gettext_lazy("中国体育彩票“排列5”开奖号码（5 位数字）"),
-        "count": 5,
-        "bits": math.log2(10**5),
-    },
-    "fc3d": {
-        "label": gettext_lazy("中国福利彩票“3D”开奖号码（3 位数字）"),
-        "count": 3,
-        "bits": math.log2(10**3),
-    },
-    "index": {
-        "label": gettext_lazy("股票指数收盘点位（乘以 100 取整数）"),
-        "count": 1,
-        "bits": math.log2(100),
-    },
-}
 DEFAULT_MISSING_RULE = gettext_lazy(
     "若某一随机源未能在公告日期产生（如开奖推迟、休市），以该随机源其后第一次正常产生的结果代替，并在抽取结果中注明。"
 )
@@ -234,49 +210,6 @@ def _announcement(
     }
 
 
-def _source_date(source: dict, number: int) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(source.get("date") or ""))
-    except ValueError:
-        raise ServiceError(
-            _("第 %(n)s 个随机源的日期须写成 YYYY-MM-DD。") % {"n": number}
-        ) from None
-
-
-def _clean_sources(sources: list[dict], today: dt.date) -> list[dict]:
-    """The sources as announced; none may be dated before the announcement: a value already
-    known when the pools are frozen decides nothing (RFC 3797 §3)."""
-    if not sources:
-        raise ServiceError(_("至少要公告一个未来的公开随机源。"))
-    cleaned, names = [], set()
-    for number, source in enumerate(sources, start=1):
-        kind = source.get("kind", "other")
-        name = (source.get("name") or "").strip()
-        if not name or not source.get("date"):
-            raise ServiceError(_("第 %(n)s 个随机源须写明名称和日期。") % {"n": number})
-        if _source_date(source, number) < today:
-            raise ServiceError(
-                _("第 %(n)s 个随机源（%(name)s）的日期 %(d)s 早于今天：随机源须在公告之后产生。")
-                % {"n": number, "name": name, "d": source["date"]}
-            )
-        if name in names:
-            raise ServiceError(_("同一随机源不能公告两次。"))
-        names.add(name)
-        known = SOURCE_KINDS.get(kind)
-        bits = known["bits"] if known else float(source.get("entropy_bits") or 0)
-        cleaned.append(
-            {
-                "name": name,
-                "kind": kind,
-                "date": str(source["date"]),
-                "reading": str(source.get("reading") or (known["label"] if known else "")),
-                "count": known["count"] if known else source.get("count"),
-                "entropy_bits": round(bits, 1),
-            }
-        )
-    return cleaned
-
-
 def _check_task(task: InspectionTask) -> None:
     if task.kind != InspectionTask.Kind.RANDOM:
         # Y2: special and case-driven inspections are recorded but never drawn.
@@ -294,17 +227,28 @@ def draw_announce(
     missing_rule: str = "",
     number: int = 1,
     redraw_of: Draw | None = None,
+    redraw_reason: str = "",
+    redraw_requested_by=None,
+    redraw_approved_by=None,
+    verifiable: bool = True,
+    immediate_reason: str = "",
+    witnesses: list[str] | None = None,
     at: dt.datetime | None = None,
 ) -> Draw:
     """Step 1: freeze and publish the pools and name the future randomness sources. `at` is the
-    moment of the announcement (default: now) — the sources are checked against its day and it
-    is the announcement's time; only the demo data, which replays a past draw, passes it."""
+    moment of the announcement (default: now) — every source must be drawn after it, and it is
+    the announcement's time; only the demo data, which replays a past draw, passes it.
+
+    Everything the draw publishes about itself is written here, once: the database freezes it
+    from the announcement on (inspections 0008). draw_redraw passes the re-draw's reason and
+    people, draw_immediate `verifiable=False` with its reason and witnesses."""
     at = at or timezone.now()
     task = InspectionTask.objects.select_for_update().get(pk=task.pk)
     _check_task(task)
     if redraw_of is None and task.draws.exists():
         raise ServiceError(_("该任务已经公告过抽取；重新抽取须说明理由并经另一人批准。"))
-    sources = _clean_sources(sources, timezone.localdate(at))
+    sources = sources_clean(sources, at=at, verifiable=verifiable)
+    missing_rule = text_clean(missing_rule, what=_("随机源缺失时的处理规则"), max_length=2000)
     pools, pool_ids = _freeze_pools(task)
     if not pools["targets"]["entries"]:
         raise ServiceError(_("检查对象名录中没有该行业的执业机构，无法抽取。"))
@@ -319,6 +263,12 @@ def draw_announce(
                 announced_at=at,
                 announced_by=user,
                 redraw_of=redraw_of,
+                redraw_reason=redraw_reason,
+                redraw_requested_by=redraw_requested_by,
+                redraw_approved_by=redraw_approved_by,
+                verifiable=verifiable,
+                immediate_reason=immediate_reason,
+                witnesses=list(witnesses or []),
             )
     except IntegrityError as exc:
         raise ServiceError(_("该任务已有一次有效的抽取。")) from exc
@@ -330,55 +280,6 @@ def draw_announce(
         at=at,
     )
     return draw
-
-
-def _clean_values(draw: Draw, values: list, today: dt.date) -> list[list[int]]:
-    sources = draw.announcement["sources"]
-    if len(values) != len(sources):
-        raise ServiceError(_("须按公告顺序填写全部 %(n)s 个随机源的取值。") % {"n": len(sources)})
-    cleaned = []
-    for number, (source, raw) in enumerate(zip(sources, values, strict=True), start=1):
-        # A value entered before its source exists can only be made up.
-        if _source_date(source, number) > today:
-            raise ServiceError(
-                _("第 %(n)s 个随机源（%(name)s）的日期为 %(d)s，尚未产生，今天不能执行抽取。")
-                % {"n": number, "name": source["name"], "d": source["date"]}
-            )
-        numbers = _source_numbers(raw)
-        if not numbers:
-            raise ServiceError(
-                _("第 %(n)s 个随机源（%(name)s）只能填写非负整数，以空格分隔。")
-                % {"n": number, "name": source["name"]}
-            )
-        if source.get("count") and len(numbers) != int(source["count"]):
-            raise ServiceError(
-                _("第 %(n)s 个随机源（%(name)s）应有 %(c)s 个数，实际填写了 %(a)s 个。")
-                % {"n": number, "name": source["name"], "c": source["count"], "a": len(numbers)}
-            )
-        cleaned.append(numbers)
-    return cleaned
-
-
-def _source_numbers(raw) -> list[int] | None:
-    """The non-negative integers of one source, as typed ("3 9 14") or sent ([3, 9, 14]); None when
-    anything else is among them (int() alone would read 1.5 and True as 1)."""
-    if isinstance(raw, str):
-        items = raw.split()
-    elif isinstance(raw, int) and not isinstance(raw, bool):
-        items = [raw]
-    elif isinstance(raw, list | tuple):
-        items = list(raw)
-    else:
-        return None
-    numbers = []
-    for item in items:
-        if isinstance(item, str) and item.strip().isdecimal():
-            numbers.append(int(item))
-        elif isinstance(item, int) and not isinstance(item, bool) and item >= 0:
-            numbers.append(item)
-        else:
-            return None
-    return numbers
 
 
 def draw_inputs(draw: Draw, values: list[list[int]] | None = None) -> dict:
@@ -402,7 +303,30 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
         raise ServiceError(_("执行时间不能早于公告时间。"))
     if not draw.pool_ids:  # only draws announced before the ids were kept, with a lost entry
         raise ServiceError(_("该抽取公告的名录已无法对应到当前名录库，请重新抽取。"))
-    values = _clean_values(draw, values, timezone.localdate(at))
+    if DrawSelection.objects.filter(draw=draw).exists():
+        # Rows nobody executed: written below the services. The result could not be what the
+        # public page shows (0008 checks the rows against the result), so the draw is lost.
+        raise ServiceError(
+            _("该抽取已有不是由执行写入的抽中记录（数据库被直接改动），不能执行；请申请重新抽取。")
+        )
+    known = [
+        t
+        for t in draw_timing_problems(sources=draw.announcement["sources"], draw=draw)
+        if t["code"] == "before_announcement"
+    ]
+    if known:
+        # Announced before issue 12 §4's rule: a source existed at the announcement. Its result
+        # could never verify (tools/verify_draw.py refuses it); only a re-draw can help.
+        raise ServiceError(
+            "\n".join(
+                _(
+                    "第 %(n)s 个随机源（%(name)s）于 %(when)s 产生，不晚于公告时间：本次抽取不能执行，请申请重新抽取。"
+                )
+                % {"n": t["number"], "name": t["name"], "when": t["when"]}
+                for t in known
+            )
+        )
+    values = values_clean(draw.announcement["sources"], values, at=at)
     try:
         result = algorithm.compute_draw(draw_inputs(draw, values))
     except algorithm.InfeasibleDraw as exc:
@@ -412,12 +336,14 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
             code="infeasible",
         ) from exc
     except algorithm.DrawError as exc:
-        raise ServiceError(str(exc)) from exc
+        raise ServiceError(exc.zh) from exc
+    # The rows first, while the draw is still announced: once it is executed the database takes
+    # no more rows for it, and the change of status checks that they are all there (0008).
+    _write_rows(draw, result)
     draw.source_values, draw.result = values, result
     draw.status, draw.executed_at, draw.executed_by = Draw.Status.EXECUTED, at, user
     # Only what changed: the announcement (megabytes at national scale) is not sent again.
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
-    _write_rows(draw, result)
     inspections_open(draw=draw)
     publication_log(
         kind=Publication.Kind.DRAW,
@@ -481,25 +407,37 @@ def _write_rows(draw: Draw, result: dict) -> None:
 def draw_immediate(*, task: InspectionTask, reason: str, witnesses: list[str], user) -> Draw:
     """A draw on the spot from a server-generated seed: allowed only with a recorded reason and two
     named witnesses, and labelled "not publicly verifiable"."""
-    witnesses = [w.strip() for w in witnesses if w and w.strip()]
+    reason = text_clean(reason, what=_("当场抽取理由"), max_length=2000)
+    witnesses = [
+        text_clean(w, what=_("见证人"), max_length=100).strip()
+        for w in witnesses
+        if w and w.strip()
+    ]
     if not reason.strip():
         raise ServiceError(_("当场抽取须记录理由。"))
     if len(set(witnesses)) < 2:
         raise ServiceError(_("当场抽取须有两名不同的见证人。"))
+    at = timezone.now()
     sources = [
         {
             "name": _("服务器生成的随机数"),
             "kind": "server",
-            "date": timezone.localdate().isoformat(),
+            "date": timezone.localdate(at).isoformat(),
             "reading": _("8 个 32 位随机整数（secrets 模块）"),
-            "count": 8,
-            "entropy_bits": 256,
         }
     ]
-    draw = draw_announce(task=task, sources=sources, user=user, missing_rule="-")
-    draw.verifiable, draw.immediate_reason, draw.witnesses = False, reason, witnesses
-    draw.save(update_fields=["verifiable", "immediate_reason", "witnesses"])
-    return draw_execute(draw=draw, values=[[secrets.randbits(32) for _i in range(8)]], user=user)
+    draw = draw_announce(
+        task=task,
+        sources=sources,
+        user=user,
+        missing_rule="-",
+        verifiable=False,
+        immediate_reason=reason,
+        witnesses=witnesses,
+        at=at,
+    )
+    seed = [secrets.randbits(32) for _i in range(algorithm.kind_count("server"))]
+    return draw_execute(draw=draw, values=[seed], user=user, at=at)
 
 
 @transaction.atomic
@@ -517,32 +455,31 @@ def draw_redraw(
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
     if draw.superseded_at:
         raise ServiceError(_("该抽取已被取代。"))
+    reason = text_clean(reason, what=_("重新抽取理由"), max_length=2000)
     if not reason.strip():
         raise ServiceError(_("重新抽取须说明理由。"))
-    if approved_by is None or approved_by.pk == requested_by.pk:
+    if approved_by is None or requested_by is None or approved_by.pk == requested_by.pk:
         raise ServiceError(_("重新抽取须由申请人以外的另一人批准。"))
     if not approved_by.has_perm("inspections.approve_inspectiontask"):
         raise ServiceError(_("批准人须为单位负责人。"))
     if Inspection.objects.filter(selection__draw=draw, records__isnull=False).exists():
         raise ServiceError(_("该抽取的检查已经开始（已有检查记录），不能重新抽取。"))
-    draw.superseded_at = timezone.now()
+    at = timezone.now()
+    draw.superseded_at = at
     draw.save(update_fields=["superseded_at"])
     Inspection.objects.filter(selection__draw=draw).update(status=Inspection.Status.CANCELLED)
-    new = draw_announce(
+    return draw_announce(
         task=draw.task,
         sources=sources,
         user=requested_by,
         missing_rule=missing_rule,
         number=draw.number + 1,
         redraw_of=draw,
+        redraw_reason=reason,
+        redraw_requested_by=requested_by,
+        redraw_approved_by=approved_by,
+        at=at,
     )
-    new.redraw_reason, new.redraw_requested_by, new.redraw_approved_by = (
-        reason,
-        requested_by,
-        approved_by,
-    )
-    new.save(update_fields=["redraw_reason", "redraw_requested_by", "redraw_approved_by"])
-    return new
 
 
 def draw_document(draw: Draw) -> dict:
@@ -568,8 +505,9 @@ def draw_document(draw: Draw) -> dict:
     return doc
 
 
-def draw_verify(draw: Draw) -> list[str]:
-    """Recompute the draw from its public document, as a citizen would."""
+def draw_verify(draw: Draw) -> list:
+    """Recompute the draw from its public document, as a citizen would: the verifier's problems
+    (algorithm.Problem, in Chinese and English), empty when it verifies."""
     if not draw.is_executed:
         return [_("尚未执行抽取。")]
     return algorithm.verify(draw_document(draw))

@@ -17,6 +17,7 @@ from django.views.generic import ListView, TemplateView
 
 from inspections import selectors
 from inspections.services.draws import draw_document
+from inspections.services.sources import draw_timing_problems
 from tools import verify_draw as algorithm
 
 PAGE_SIZE = 30
@@ -137,36 +138,71 @@ class DrawDetailView(TemplateView):
             raise Http404
         draw, result, names = public.draw, public.result, public.jurisdiction_names
         announcement = public.announcement
+        pools = _pool_rows(public.pools, names)
+        timing = draw_timing_problems(sources=announcement["sources"], draw=draw)
         context.update(
             draw=draw,
             announcement=announcement,
             task_jurisdictions=[
                 {"code": c, "name": names.get(c, c)} for c in announcement["task"]["jurisdictions"]
             ],
-            pools=_pool_rows(public.pools, names),
+            pools=pools,
             result=result,
             strata=_strata_rows(announcement["strata"], result),
             sources=_source_rows(announcement["sources"], draw.source_values),
+            timing=timing,
+            known_before=any(t["code"] == "before_announcement" for t in timing),
             verifier_sha256=verifier_sha256(),
             inline_max=selectors.POOL_INLINE_MAX,
         )
         if result:
-            context.update(self._result_rows(draw, result, names))
+            context.update(self._result_rows(draw, result, names, pools))
         return context
 
-    def _result_rows(self, draw, result: dict, names: dict[str, str]) -> dict:
-        paginator = Paginator(selectors.draw_public_selections(draw=draw), SELECTIONS_PAGE_SIZE)
-        page = paginator.get_page(self.request.GET.get("page"))
+    def _result_rows(self, draw, result: dict, names: dict[str, str], pools: dict) -> dict:
+        """The selected targets and teams as the result document publishes them, page by page;
+        the rows (DrawSelection, TeamMember) only lend the current names and links. A row the
+        result does not have is not shown, a missing one shows the published codes: the page
+        never depends on the rows agreeing (issue 12 §3)."""
+        selections = [s for s in result.get("selections") or [] if isinstance(s, dict)]
+        teams = result.get("teams") or []
+        page = Paginator(selections, SELECTIONS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        first = page.start_index()
+        rows_by_order = {
+            row.order: row
+            for row in selectors.draw_public_selections(draw=draw).filter(
+                order__gte=first, order__lt=first + len(page.object_list)
+            )
+        }
+        target_names = {t["credit_code"]: t["name"] for t in pools["targets"].get("rows", [])}
+        inspector_names = {x["certificate"]: x["name"] for x in pools["inspectors"].get("rows", [])}
         rows = []
-        for selection in page.object_list:
-            i = selection.order - 1  # result lists are in selection order, like the rows
+        for order, step in enumerate(page.object_list, start=first):
+            row = rows_by_order.get(order)
+            team = teams[order - 1] if order - 1 < len(teams) else {}
+            team = team if isinstance(team, dict) else {}
+            code = step.get("credit_code", "")
+            members = {m.position: m for m in row.team.all()} if row else {}
             rows.append(
                 {
-                    "selection": selection,
-                    "stratum_label": STRATUM_LABELS.get(selection.stratum, selection.stratum),
-                    "step": result["selections"][i],
-                    "excluded": result["teams"][i]["excluded_for_conflict"],
-                    "team": list(selection.team.all()),
+                    "order": order,
+                    "credit_code": code,
+                    "link_code": row.institution.credit_code if row else code,
+                    "name": row.institution.name if row else target_names.get(code, ""),
+                    "stratum_label": STRATUM_LABELS.get(step.get("stratum"), step.get("stratum")),
+                    "step": step,
+                    "excluded": team.get("excluded_for_conflict") or [],
+                    "team": [
+                        {
+                            "certificate": m.get("certificate", ""),
+                            "borrowed": m.get("borrowed", False),
+                            "name": members[p].inspector.name
+                            if p in members
+                            else inspector_names.get(m.get("certificate"), ""),
+                        }
+                        for p, m in enumerate(team.get("members") or [], start=1)
+                        if isinstance(m, dict)
+                    ],
                 }
             )
         stage = (result.get("stages") or {}).get("jurisdictions")
@@ -184,9 +220,15 @@ class DrawDetailView(TemplateView):
         return {
             "selection_rows": rows,
             "page_obj": page,
-            "page_range": paginator.get_elided_page_range(page.number, on_each_side=2),
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "stage": stage,
-            "borrowed_count": sum(m["borrowed"] for t in result["teams"] for m in t["members"]),
+            "borrowed_count": sum(
+                bool(m.get("borrowed"))
+                for t in teams
+                if isinstance(t, dict)
+                for m in t.get("members") or []
+                if isinstance(m, dict)
+            ),
         }
 
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inspections.models import CheckRecord, PlanRound
-from inspections.services.draws import draw_announce, draw_execute
+from inspections.services.draws import draw_execute
 from inspections.services.plans import plan_publish
 from inspections.services.records import record_start
 from inspections.tasks import record_pdf_render_task
@@ -24,8 +24,10 @@ from tests.factories import (
 )
 from tests.inspections.conftest import (
     DRAW_DAY,
+    EXECUTE_HOUR,
     SOURCES,
     VALUES,
+    announce,
     clock,
     plan_make,
     task_approve,
@@ -70,8 +72,9 @@ def executed(staff_user, leader_user):
             applicant=staff_user,
             leader=leader_user,
         )
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
-        return draw_execute(draw=draw, values=VALUES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
+        with clock(DRAW_DAY, EXECUTE_HOUR):
+            return draw_execute(draw=draw, values=VALUES, user=staff_user)
 
 
 @pytest.fixture

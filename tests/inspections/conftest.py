@@ -31,16 +31,42 @@ SOURCES = [
     {"name": "中国福利彩票双色球第 2026035 期", "kind": "ssq", "date": "2026-03-31"},
     {"name": "上证综合指数 2026-03-31 收盘", "kind": "index", "date": "2026-03-31"},
 ]
-VALUES = ["3 9 14 22 27 31 8", "325671"]
-# The day the draws of the tests are announced and executed: SOURCES are dated that day, which
-# both rules allow — no source dated before the announcement, none after the execution.
+# As typed on the execution screen: the index close with its two decimals (stored × 100).
+VALUES = ["3 9 14 22 27 31 8", "3256.71"]
+NUMBERS_OF_VALUES = [[3, 9, 14, 22, 27, 31, 8], [325671]]  # VALUES as stored
+# The day of SOURCES. The draws of the tests are announced that morning (ANNOUNCE_HOUR), before
+# the index closes at 15:00 and the 双色球 is drawn at 21:15, and executed that evening
+# (EXECUTE_HOUR), once both exist: the clock of the modules that draw (on_draw_day).
 DRAW_DAY = dt.date(2026, 3, 31)
+ANNOUNCE_HOUR, EXECUTE_HOUR = 10, 22
+# Sources for a re-draw decided on the evening of DRAW_DAY: the next 双色球 (Thursday) and the
+# index that day; executed on REDRAW_DAY's evening.
+REDRAW_DAY = dt.date(2026, 4, 2)
+REDRAW_SOURCES = [
+    {"name": "中国福利彩票双色球第 2026036 期", "kind": "ssq", "date": "2026-04-02"},
+    {"name": "上证综合指数 2026-04-02 收盘", "kind": "index", "date": "2026-04-02"},
+]
+
+
+# What tools/verify_draw.py prints for a draw that verifies: Chinese, then English (issue 12 §11).
+VERIFIER_OK = (
+    "一致：按公开文件重新计算的结果与公布的结果完全相同。\n"
+    "OK: recomputing the draw from the published document gives exactly the published result."
+)
+
+
+def mismatches(stdout: str) -> list[tuple[str, str]]:
+    """The verifier's mismatch lines as (Chinese, English) pairs; each comes in both."""
+    lines = stdout.splitlines()
+    pairs = list(zip(lines[0::2], lines[1::2], strict=False))
+    assert all(zh.startswith("不一致：") and en.startswith("MISMATCH: ") for zh, en in pairs), lines
+    return pairs
 
 
 @contextlib.contextmanager
-def clock(day: dt.date, hour: int = 10):
+def clock(day: dt.date, hour: int = 10, minute: int = 0):
     """Run the services on `day` (Asia/Shanghai): timezone.now() and localdate() both follow."""
-    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
+    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo("Asia/Shanghai"))
     # In UTC, as timezone.now() gives it.
     moment = moment.astimezone(dt.UTC)
     with mock.patch("django.utils.timezone.now", return_value=moment):
@@ -79,10 +105,18 @@ def task_approve(*, plan_round: PlanRound, applicant, leader, **changes):
         return task_decide(task=task, user=leader, approve=True, note="同意")
 
 
+def announce(**kwargs):
+    """draw_announce on the morning of DRAW_DAY, before its sources (RFC 3797 §3)."""
+    kwargs.setdefault("sources", SOURCES)
+    with clock(DRAW_DAY, ANNOUNCE_HOUR):
+        return draw_announce(**kwargs)
+
+
 @pytest.fixture
 def on_draw_day():
-    """Run the test on DRAW_DAY (modules that draw use it for every test)."""
-    with clock(DRAW_DAY):
+    """Run the test on the evening of DRAW_DAY, once its sources exist (modules that draw use it
+    for every test); announcements are made that morning (announce)."""
+    with clock(DRAW_DAY, EXECUTE_HOUR):
         yield
 
 
@@ -140,9 +174,10 @@ def task(plan_round, staff_user, leader_user, inspectors):
 
 @pytest.fixture
 def announced(task, staff_user):
-    return draw_announce(task=task, sources=SOURCES, user=staff_user)
+    return announce(task=task, sources=SOURCES, user=staff_user)
 
 
 @pytest.fixture
 def executed(announced, staff_user):
-    return draw_execute(draw=announced, values=VALUES, user=staff_user)
+    with clock(DRAW_DAY, EXECUTE_HOUR):
+        return draw_execute(draw=announced, values=VALUES, user=staff_user)

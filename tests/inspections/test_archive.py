@@ -22,7 +22,7 @@ from inspections.models import CheckRecord, Evidence, Inspection
 from inspections.services.draws import draw_execute, draw_redraw
 from tests.factories import UserFactory
 from tests.inspections import pdf_data
-from tests.inspections.conftest import SOURCES, VALUES
+from tests.inspections.conftest import EXECUTE_HOUR, REDRAW_DAY, REDRAW_SOURCES, VALUES, clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_draw_day")]
 
@@ -42,9 +42,10 @@ def redrawn(executed, staff_user, leader_user):
         reason="抽中对象中有一家已于抽取前注销。",
         requested_by=staff_user,
         approved_by=leader_user,
-        sources=SOURCES,
+        sources=REDRAW_SOURCES,
     )
-    return draw_execute(draw=new, values=VALUES, user=staff_user)
+    with clock(REDRAW_DAY, EXECUTE_HOUR):
+        return draw_execute(draw=new, values=VALUES, user=staff_user)
 
 
 @pytest.fixture

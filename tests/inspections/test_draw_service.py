@@ -35,7 +35,18 @@ from tests.factories import (
     UserFactory,
     sector,
 )
-from tests.inspections.conftest import SOURCES, VALUES, clock, task_approve
+from tests.inspections.conftest import (
+    EXECUTE_HOUR,
+    REDRAW_DAY,
+    REDRAW_SOURCES,
+    SOURCES,
+    VALUES,
+    VERIFIER_OK,
+    announce,
+    clock,
+    mismatches,
+    task_approve,
+)
 from tools import verify_draw as algorithm
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_draw_day")]
@@ -162,7 +173,7 @@ class TestAnnounce:
         revoked = InstitutionFactory(jurisdiction=yuzhong, status=Institution.Status.REVOKED)
         notary = InstitutionFactory(jurisdiction=yuzhong, sector=sector("notary"))
         neighbours = InstitutionFactory(jurisdiction=jiangbei)
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         codes = [t["credit_code"] for t in draw.announcement["pools"]["targets"]["entries"]]
         assert codes == sorted(i.credit_code for i in institutions)
         for outsider in (suspended, revoked, notary, neighbours):
@@ -188,7 +199,7 @@ class TestAnnounce:
         shapingba = Jurisdiction.objects.create(code="500106", name="沙坪坝区", level="county")
         make(jurisdiction=shapingba, name="不相邻")
 
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         entries = draw.announcement["pools"]["inspectors"]["entries"]
         pool = {e["name"]: e["local"] for e in entries}
         assert pool == {i.name: True for i in inspectors} | {"当日到期": True, "江北": False}
@@ -208,7 +219,7 @@ class TestAnnounce:
         ConflictFactory(inspector=w, institution=c, valid_from=START, valid_to=START)
 
         task = all_selected_task(plan, staff_user, leader_user)
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         pools = draw.announcement["pools"]
         t = {e["credit_code"]: i for i, e in enumerate(pools["targets"]["entries"])}
         i = {e["certificate"]: n for n, e in enumerate(pools["inspectors"]["entries"])}
@@ -277,7 +288,7 @@ class TestAnnounce:
         SupervisionRecord.objects.create(
             institution=institutions[0], kind=SupervisionRecord.Kind.PENALTY, date=START
         )
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         assert {s["code"]: s["size"] for s in draw.announcement["strata"]} == {
             "key": 1,
             "normal": 19,
@@ -296,50 +307,53 @@ class TestAnnounce:
             )
             task.jurisdictions.set([yuzhong])
             with pytest.raises(ServiceError, match="只有双随机抽查任务"):
-                draw_announce(task=task, sources=SOURCES, user=staff_user)
+                announce(task=task, sources=SOURCES, user=staff_user)
         assert not Draw.objects.exists()
 
     def test_an_unapproved_task_cannot_be_drawn(self, plan_round, staff_user, leader_user):
         task = task_create_for_round(plan_round=plan_round, user=staff_user)
         with pytest.raises(ServiceError, match="N10"):
-            draw_announce(task=task, sources=SOURCES, user=staff_user)
+            announce(task=task, sources=SOURCES, user=staff_user)
         task_submit(task=task, user=staff_user)
         with pytest.raises(ServiceError, match="N10"):
-            draw_announce(task=task, sources=SOURCES, user=staff_user)
+            announce(task=task, sources=SOURCES, user=staff_user)
         task_decide(task=task, user=leader_user, approve=False, note="范围不清")
         with pytest.raises(ServiceError, match="N10"):
-            draw_announce(task=task, sources=SOURCES, user=staff_user)
+            announce(task=task, sources=SOURCES, user=staff_user)
         assert not Draw.objects.exists()
 
     def test_sources_must_be_named_and_dated(self, task, staff_user):
         with pytest.raises(ServiceError, match="至少要公告一个"):
-            draw_announce(task=task, sources=[], user=staff_user)
+            announce(task=task, sources=[], user=staff_user)
         with pytest.raises(ServiceError, match="第 2 个随机源须写明名称和日期"):
-            draw_announce(task=task, sources=[SOURCES[0], {"name": "指数"}], user=staff_user)
+            announce(task=task, sources=[SOURCES[0], {"name": "指数"}], user=staff_user)
 
     def test_sources_are_future_dated_well_formed_and_distinct(self, task, staff_user):
         """RFC 3797 §3: a value known when the pools are frozen decides nothing."""
         known = {**SOURCES[1], "date": "2026-03-30"}  # the day before DRAW_DAY
-        with pytest.raises(ServiceError, match="第 2 个随机源（上证综合指数.*2026-03-30 早于今天"):
-            draw_announce(task=task, sources=[SOURCES[0], known], user=staff_user)
+        with pytest.raises(
+            ServiceError,
+            match="第 2 个随机源（上证综合指数.*于 2026-03-30 15:00 开奖，不晚于公告时间",
+        ):
+            announce(task=task, sources=[SOURCES[0], known], user=staff_user)
         with pytest.raises(ServiceError, match="第 1 个随机源的日期须写成 YYYY-MM-DD"):
-            draw_announce(task=task, sources=[{**SOURCES[0], "date": "31/3/2026"}], user=staff_user)
+            announce(task=task, sources=[{**SOURCES[0], "date": "31/3/2026"}], user=staff_user)
         with pytest.raises(ServiceError, match="同一随机源不能公告两次"):
-            draw_announce(task=task, sources=[SOURCES[0], SOURCES[0]], user=staff_user)
+            announce(task=task, sources=[SOURCES[0], SOURCES[0]], user=staff_user)
         assert not Draw.objects.exists()
 
     def test_no_execution_before_the_sources_exist(self, task, staff_user):
         later = {**SOURCES[1], "date": "2026-04-02"}
-        draw = draw_announce(task=task, sources=[SOURCES[0], later], user=staff_user)
-        with pytest.raises(ServiceError, match="第 2 个随机源.*2026-04-02，尚未产生"):
+        draw = announce(task=task, sources=[SOURCES[0], later], user=staff_user)
+        with pytest.raises(ServiceError, match="第 2 个随机源.*于 2026-04-02 15:00 开奖，尚未产生"):
             draw_execute(draw=draw, values=VALUES, user=staff_user)
         nothing_saved(draw)
-        with clock(dt.date(2026, 4, 2)):
+        with clock(dt.date(2026, 4, 2), 15, 30):
             assert draw_execute(draw=draw, values=VALUES, user=staff_user).is_executed
 
     def test_one_announcement_per_task(self, announced, task, staff_user):
         with pytest.raises(ServiceError, match="已经公告过"):
-            draw_announce(task=task, sources=SOURCES, user=staff_user)
+            announce(task=task, sources=SOURCES, user=staff_user)
         # The database says so too: one live draw per task.
         with pytest.raises(IntegrityError), transaction.atomic():
             Draw.objects.create(
@@ -382,16 +396,15 @@ class TestExecute:
         ("values", "message"),
         [
             (["3 9 14 22 27 31 8"], "全部 2 个随机源"),
-            (["3 9 14 22 27 31", "325671"], "应有 7 个数，实际填写了 6 个"),
-            (["3 9 14 22 27 31 8", "3256 71"], "应有 1 个数，实际填写了 2 个"),
-            (["3 9 14 22 27 31 x", "325671"], "第 1 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 -8", "325671"], "第 1 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", "3256.71"], "第 2 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", "+325671"], "第 2 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", ""], "第 2 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", [3256.71]], "第 2 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", [True]], "第 2 个随机源.*只能填写非负整数"),
-            (["3 9 14 22 27 31 8", None], "第 2 个随机源.*只能填写非负整数"),
+            (["3 9 14 22 27 31", "3256.71"], "应有 7 个数，实际填写了 6 个"),
+            (["3 9 14 22 27 31 8", "3256.71 3256.72"], "应有 1 个数，实际填写了 2 个"),
+            (["3 9 14 22 27 31 x", "3256.71"], "第 1 个随机源.*只能填写非负整数"),
+            (["3 9 14 22 27 31 -8", "3256.71"], "第 1 个随机源.*只能填写非负整数"),
+            (["3 9 14 22 27 31 8", "+3256.71"], "第 2 个随机源.*须按公布的点位填写两位小数"),
+            (["3 9 14 22 27 31 8", ""], "第 2 个随机源.*须按公布的点位填写两位小数"),
+            (["3 9 14 22 27 31 8", [3256.71]], "第 2 个随机源.*须按公布的点位填写两位小数"),
+            (["3 9 14 22 27 31 8", [True]], "第 2 个随机源.*须按公布的点位填写两位小数"),
+            (["3 9 14 22 27 31 8", None], "第 2 个随机源.*须按公布的点位填写两位小数"),
         ],
     )
     def test_source_values_are_checked_and_nothing_is_saved_on_error(
@@ -412,7 +425,7 @@ class TestExecute:
         for inspector in inspectors[:5]:
             ConflictFactory(inspector=inspector, institution=target)
         task = all_selected_task(plan, staff_user, leader_user)
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         with pytest.raises(ServiceError) as caught:
             draw_execute(draw=draw, values=VALUES, user=staff_user)
         message = str(caught.value)
@@ -435,7 +448,7 @@ class TestExecute:
             ConflictFactory(inspector=inspector, institution=target)
         lenders = InspectorFactory.create_batch(2, jurisdiction=jiangbei)
         task = all_selected_task(plan, staff_user, leader_user)
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
         members = TeamMember.objects.filter(selection__draw=draw).select_related("inspector")
         borrowed = [m for m in members if m.borrowed]
@@ -457,7 +470,7 @@ class TestExecute:
         task.save()
         task_submit(task=task, user=staff_user)
         task_decide(task=task, user=leader_user, approve=True)
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
         assert draw.announcement["parameters"]["two_stage"] == {"jurisdictions_to_draw": 1}
         draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
         stage = draw.result["stages"]["jurisdictions"]
@@ -471,7 +484,7 @@ class TestExecute:
 class TestPublishedDocument:
     def test_the_verifier_says_ok(self, executed, tmp_path):
         done = run_verifier(write_document(draw_document(executed), tmp_path / "draw.json"))
-        assert (done.returncode, done.stdout.strip()) == (0, "OK"), done.stderr
+        assert (done.returncode, done.stdout.strip()) == (0, VERIFIER_OK), done.stderr
 
     def test_no_personal_data_in_the_document(self, executed, inspectors):
         text = json.dumps(draw_document(executed), ensure_ascii=False)
@@ -480,7 +493,10 @@ class TestPublishedDocument:
     def test_an_announced_draw_has_nothing_to_verify(self, announced, tmp_path):
         done = run_verifier(write_document(draw_document(announced), tmp_path / "draw.json"))
         assert done.returncode == 1
-        assert "not executed yet" in done.stderr
+        assert done.stderr.splitlines() == [
+            "该抽取已公告但尚未执行，没有可以核对的结果。",
+            "this draw is announced but not executed yet: nothing to verify",
+        ]
         assert draw_verify(announced) == ["尚未执行抽取。"]
 
     @pytest.mark.parametrize(
@@ -508,7 +524,7 @@ class TestPublishedDocument:
         tamper(doc)
         done = run_verifier(write_document(doc, tmp_path / "draw.json"))
         assert done.returncode == 1, name
-        assert done.stdout.startswith("MISMATCH: "), (name, done.stdout, done.stderr)
+        assert mismatches(done.stdout), (name, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
 
     def test_a_swapped_team_member_is_caught(self, executed, inspectors, tmp_path):
@@ -521,8 +537,10 @@ class TestPublishedDocument:
         team["members"][0]["certificate"] = outsider
         done = run_verifier(write_document(doc, tmp_path / "draw.json"))
         assert done.returncode == 1
-        assert done.stdout.startswith("MISMATCH: teams[0].members[0].certificate")
-        assert outsider in done.stdout
+        ((zh, en),) = mismatches(done.stdout)
+        assert zh.startswith("不一致：teams[0].members[0].certificate：重新计算得到")
+        assert en.startswith("MISMATCH: teams[0].members[0].certificate: recomputed")
+        assert outsider in zh and outsider in en
 
 
 # -- immediate draws and re-draws --------------------------------------------------------------------
@@ -576,7 +594,7 @@ class TestRedraw:
             reason=reason,
             requested_by=requested_by,
             approved_by=approved_by,
-            sources=SOURCES,
+            sources=REDRAW_SOURCES,
         )
 
     def test_a_reason_and_a_second_approver_with_the_permission(
@@ -615,11 +633,12 @@ class TestRedraw:
         assert executed.task.current_draw() == new
         assert draw_document(new)["redraw_of"] == executed.pk
 
-        new = draw_execute(draw=new, values=["1 2 3 4 5 6 7", "1"], user=staff_user)
+        with clock(REDRAW_DAY, EXECUTE_HOUR):
+            new = draw_execute(draw=new, values=["1 2 3 4 5 6 7", "0.01"], user=staff_user)
         assert draw_verify(new) == []
         assert new.result != before
         done = run_verifier(write_document(draw_document(executed), tmp_path / "old.json"))
-        assert done.stdout.strip() == "OK"
+        assert done.stdout.strip() == VERIFIER_OK
 
         with pytest.raises(ServiceError, match="已被取代"):
             self.redraw(executed, staff_user, leader_user)
@@ -632,13 +651,14 @@ class TestRedraw:
         assert announced.superseded_at and announced.status == Draw.Status.ANNOUNCED
         with pytest.raises(ServiceError, match="已经执行或已被取代"):
             draw_execute(draw=announced, values=VALUES, user=staff_user)
-        assert draw_execute(draw=new, values=VALUES, user=staff_user).is_executed
+        with clock(REDRAW_DAY, EXECUTE_HOUR):
+            assert draw_execute(draw=new, values=VALUES, user=staff_user).is_executed
 
 
 # -- PostgreSQL: the database guard and two simultaneous requests -----------------------------------
 @pytest.mark.postgres
 class TestDatabaseGuard:
-    def refused(self, match="immutable"):
+    def refused(self, match="immutable|frozen|never deleted"):
         return pytest.raises(DatabaseError, match=match)
 
     def test_an_executed_draw_cannot_be_changed(self, executed):
@@ -682,8 +702,8 @@ class TestDatabaseGuard:
         ids["targets"].reverse()
         with self.refused("frozen"), transaction.atomic():
             Draw.objects.filter(pk=announced.pk).update(pool_ids=ids)
-        # Updates that leave both alone pass (the execution does exactly that).
-        Draw.objects.filter(pk=announced.pk).update(witnesses=["甲"])
+        # Updates that leave both alone pass (setting the superseded mark does exactly that).
+        Draw.objects.filter(pk=announced.pk).update(superseded_at=timezone.now())
 
 
 def concurrently(action, times: int = 2) -> list:
@@ -728,6 +748,9 @@ class TestConcurrency:
         assert draw_verify(announced) == []
 
     def test_two_simultaneous_announcements_make_exactly_one_draw(self, task, staff_user):
-        outcomes = concurrently(lambda: draw_announce(task=task, sources=SOURCES, user=staff_user))
+        # No clock inside the threads (mock.patch is not thread-safe): sources after the test's.
+        outcomes = concurrently(
+            lambda: draw_announce(task=task, sources=REDRAW_SOURCES, user=staff_user)
+        )
         assert sorted(type(o).__name__ for o in outcomes) == ["Draw", "ServiceError"], outcomes
         assert Draw.objects.filter(task=task).count() == 1

@@ -39,25 +39,37 @@ from tests.factories import (
     make_id_number,
     sector,
 )
-from tests.inspections.conftest import clock
+from tests.inspections.conftest import VERIFIER_OK, clock, mismatches
 from tools import verify_draw as algorithm
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_sources_day")]
 
 YEAR = 2026  # the seeded working-day calendar knows it (plan revisions count working days)
 SCRIPT_NAME = "<script>alert('x')</script>律所"
+SOURCES_DAY = dt.date(YEAR, 3, 20)
 SOURCES = [
     {"name": "中国福利彩票双色球 第2026045期", "kind": "ssq", "date": f"{YEAR}-03-20"},
     {"name": "上证综合指数收盘点位", "kind": "index", "date": f"{YEAR}-03-20"},
 ]
-VALUES = ["3 9 14 22 27 31 12", "331245"]
+VALUES = ["3 9 14 22 27 31 12", "3312.45"]
+# The re-draw is decided on the evening of SOURCES_DAY, on the next 双色球 and index close.
+REDRAW_DAY = dt.date(YEAR, 3, 24)
+REDRAW_SOURCES = [
+    {"name": "中国福利彩票双色球 第2026046期", "kind": "ssq", "date": f"{YEAR}-03-24"},
+    {"name": "上证综合指数收盘点位（3 月 24 日）", "kind": "index", "date": f"{YEAR}-03-24"},
+]
 
 
 @pytest.fixture
 def on_sources_day():
-    """Draws are announced and executed on the day of SOURCES."""
-    with clock(dt.date(YEAR, 3, 20)):
+    """Draws are executed on the evening of the day of SOURCES (announce: that morning)."""
+    with clock(SOURCES_DAY, 22):
         yield
+
+
+def announce(**kwargs):
+    with clock(SOURCES_DAY, 10):
+        return draw_announce(**kwargs)
 
 
 def shanghai(day: dt.date) -> dt.datetime:
@@ -150,16 +162,17 @@ def world(staff_user, leader_user):
     draft = make_plan(staff_user, year=YEAR + 1, title="2027 年度计划（草稿）", publish=False)
 
     task = approved_task(plan, 1, staff_user, leader_user)
-    first = draw_announce(task=task, sources=SOURCES, user=staff_user)
+    first = announce(task=task, sources=SOURCES, user=staff_user)
     first = draw_execute(draw=first, values=VALUES, user=staff_user)
     redraw = draw_redraw(
         draw=first,
         reason="抽中的一家律师事务所在公告后注销。",
         requested_by=staff_user,
         approved_by=leader_user,
-        sources=SOURCES,
+        sources=REDRAW_SOURCES,
     )
-    redraw = draw_execute(draw=redraw, values=["1 2 3 4 5 6 7", "331246"], user=staff_user)
+    with clock(REDRAW_DAY, 22):
+        redraw = draw_execute(draw=redraw, values=["1 2 3 4 5 6 7", "3312.46"], user=staff_user)
     immediate = draw_immediate(
         task=approved_task(plan, 2, staff_user, leader_user, name="第二批当场抽取"),
         reason="随机源停开",
@@ -168,7 +181,7 @@ def world(staff_user, leader_user):
     )
     announced = draw_announce(
         task=approved_task(plan, 2, staff_user, leader_user, name="第二批补充抽查"),
-        sources=SOURCES,
+        sources=REDRAW_SOURCES,
         user=staff_user,
     )
     return {
@@ -365,7 +378,7 @@ class TestDrawPage:
         InspectorFactory()
         InspectorFactory(jurisdiction=neighbour, name="江北借调员")
         plan = make_plan(staff_user)
-        draw = draw_announce(
+        draw = announce(
             task=approved_task(plan, 1, staff_user, leader_user), sources=SOURCES, user=staff_user
         )
         draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
@@ -469,13 +482,13 @@ class TestDrawDocuments:
             )
 
         ok = run(saved)
-        assert (ok.returncode, ok.stdout.strip()) == (0, "OK"), ok.stderr
+        assert (ok.returncode, ok.stdout.strip()) == (0, VERIFIER_OK), ok.stderr
         doc = json.loads(saved.read_text(encoding="utf-8"))
         doc["result"]["selections"][0]["digest"] = "0" * 32
         tampered = tmp_path / "tampered.json"
         tampered.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         bad = run(tampered)
-        assert bad.returncode == 1 and bad.stdout.startswith("MISMATCH: ")
+        assert bad.returncode == 1 and mismatches(bad.stdout)
 
     def test_index_lists_urls_that_resolve(self, client, world):
         response = get(client, reverse("inspections:draw_list_json"))
@@ -535,7 +548,7 @@ class TestVerifyDrawCommand:
     def test_ok(self, world, capsys):
         for key in ("first", "redraw", "immediate"):
             call_command("verify_draw", str(world[key].pk))
-            assert capsys.readouterr().out.strip() == "OK"
+            assert capsys.readouterr().out.strip() == VERIFIER_OK
 
     def test_not_executed_exits_1(self, world):
         with pytest.raises(CommandError) as raised:
@@ -560,4 +573,5 @@ class TestVerifyDrawCommand:
             call_command("verify_draw", str(draw.pk))
         assert raised.value.code == 1
         out = capsys.readouterr().out
-        assert out.startswith("MISMATCH: ") and "999999999999" in out
+        ((zh, en),) = mismatches(out)
+        assert "999999999999" in zh and "999999999999" in en

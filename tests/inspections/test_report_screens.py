@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inspections.models import Feedback, Filing, InspectionReport, LedgerEntry, TargetResult
-from inspections.services.draws import draw_announce, draw_execute
+from inspections.services.draws import draw_execute
 from inspections.services.reports import report_team_approve
-from tests.inspections.conftest import DRAW_DAY, SOURCES, VALUES, clock
+from tests.inspections.conftest import DRAW_DAY, EXECUTE_HOUR, SOURCES, VALUES, announce, clock
 from tests.inspections.test_reports import submit_record
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,9 @@ def url(name: str, *args) -> str:
 def executed(task, staff_user):
     """Drawn on DRAW_DAY; the screens are then used today (the real clock: the sessions too)."""
     with clock(DRAW_DAY):
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
-        return draw_execute(draw=draw, values=VALUES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
+        with clock(DRAW_DAY, EXECUTE_HOUR):
+            return draw_execute(draw=draw, values=VALUES, user=staff_user)
 
 
 @pytest.fixture

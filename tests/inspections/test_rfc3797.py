@@ -109,13 +109,18 @@ class TestCommandLine:
     def test_more_than_the_pool_is_an_error(self):
         done = cli("rfc3797", "--pool", "3", "--count", "4", "1")
         assert done.returncode == 2
-        assert "cannot select 4 of 3" in done.stderr
+        # Chinese first, then English (issue 12 §11).
+        assert done.stderr.splitlines() == [
+            "错误：无法从 3 个中选出 4 个",
+            "error: cannot select 4 of 3",
+        ]
 
     @pytest.mark.parametrize("source", ["1.5", "-1", "", "9319²"])
     def test_bad_source_values_are_a_clear_error_not_a_traceback(self, source):
         done = cli("rfc3797", "--pool", "25", "--count", "3", "9319", source)
         assert done.returncode == 2
-        assert done.stderr.startswith("error: ")
+        zh, en = done.stderr.splitlines()
+        assert zh.startswith("错误：") and en.startswith("error: ")
         assert "Traceback" not in done.stderr
 
 

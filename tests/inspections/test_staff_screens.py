@@ -23,15 +23,16 @@ from inspections.models import (
     PlanRevision,
     PlanRound,
     PlanSection,
+    RedrawRequest,
 )
 from inspections.services.draws import (
     DEFAULT_MISSING_RULE,
-    SOURCE_KINDS,
     draw_announce,
     draw_execute,
     draw_inputs,
 )
 from inspections.services.plans import plan_publish, revision_schedule
+from inspections.services.sources import SOURCE_KINDS
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 from tests.factories import (
     CheckItemFactory,
@@ -41,6 +42,7 @@ from tests.factories import (
     JurisdictionFactory,
     sector,
 )
+from tests.inspections.conftest import clock
 from tools import verify_draw as algorithm
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +50,14 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 # A plan published today for last year is always published after 31 January: late (Y3.4).
 LAST_YEAR = TODAY.year - 1
-SSQ = {"kind": "ssq", "name": "双色球第2026140期", "date": TODAY.isoformat()}
+# Announced now, drawn tomorrow at 21:15; executed once it is out (the evening clock below).
+TOMORROW = TODAY + dt.timedelta(days=1)
+SSQ = {"kind": "ssq", "name": "双色球第2026140期", "date": TOMORROW.isoformat()}
+
+
+def after_the_draw():
+    """The evening of SSQ's day: its numbers are out (within the sessions' two weeks)."""
+    return clock(TOMORROW, 22)
 
 
 def admin_url(name: str, *args) -> str:
@@ -112,7 +121,8 @@ def approved_task(world, staff_user, leader_user) -> InspectionTask:
 def executed_draw(world, staff_user, leader_user) -> Draw:
     task = approved_task(world, staff_user, leader_user)
     draw = draw_announce(task=task, sources=[SSQ], user=staff_user)
-    return draw_execute(draw=draw, values=["1 2 3 4 5 6 7"], user=staff_user)
+    with after_the_draw():
+        return draw_execute(draw=draw, values=["1 2 3 4 5 6 7"], user=staff_user)
 
 
 def sources_data(*rows: dict, **extra) -> dict:
@@ -269,7 +279,8 @@ class TestFullFlow:
         html = staff.get(execute).content.decode()
         assert SSQ["name"] in html and SSQ["date"] in html
         values = values_with_a_recusal(draw)
-        response = staff.post(execute, {"source_1": " ".join(map(str, values))})
+        with after_the_draw():
+            response = staff.post(execute, {"source_1": " ".join(map(str, values))})
         assert response["Location"] == admin_url("inspections_draw_change", draw.pk)
         draw.refresh_from_db()
         assert draw.is_executed and draw.source_values == [values]
@@ -492,12 +503,13 @@ class TestDrawScreens:
         self, world, clients, staff_user, leader_user
     ):
         task = approved_task(world, staff_user, leader_user)
-        tomorrow = {**SSQ, "date": (TODAY + dt.timedelta(days=1)).isoformat()}
-        draw = draw_announce(task=task, sources=[tomorrow], user=staff_user)
+        draw = draw_announce(task=task, sources=[SSQ], user=staff_user)
         response = clients.staff.post(
             admin_url("inspections_draw_execute", draw.pk), {"source_1": "1 2 3 4 5 6 7"}
         )
-        assert response.status_code == 200 and response.context["form"].errors["source_1"]
+        assert response.status_code == 200
+        (error,) = response.context["form"].errors["source_1"]
+        assert f"最早可于 {TOMORROW.isoformat()} 21:15 之后执行" in error
         draw.refresh_from_db()
         assert not draw.is_executed
 
@@ -513,39 +525,43 @@ class TestDrawScreens:
     def test_execution_errors_are_shown_in_full(self, world, clients, staff_user, leader_user):
         task = approved_task(world, staff_user, leader_user)
         draw = draw_announce(task=task, sources=[SSQ], user=staff_user)
-        response = clients.staff.post(
-            admin_url("inspections_draw_execute", draw.pk), {"source_1": "1 2 3"}
-        )
+        with after_the_draw():
+            response = clients.staff.post(
+                admin_url("inspections_draw_execute", draw.pk), {"source_1": "1 2 3"}
+            )
         assert "应有 7 个数，实际填写了 3 个" in response.content.decode()
 
     def test_redraw_needs_a_second_approver(self, world, clients, staff_user, leader_user):
+        """The request is recorded and decided by another person (tests/inspections/
+        test_redraw_requests.py has the notifications and the approvers' list)."""
         draw = executed_draw(world, staff_user, leader_user)
         reason = "抽取后发现名录有误"
         response = clients.staff.post(
             admin_url("inspections_draw_redraw", draw.pk),
             sources_data({**SSQ, "kind": "dlt", "name": "大乐透第26140期"}, reason=reason),
         )
-        approve_url = response.context["approve_url"]
-        assert approve_url and Draw.objects.count() == 1  # nothing written yet
-        # The requester cannot approve their own request (nor holds the right to).
-        assert clients.staff.get(approve_url).status_code == 403
-        assert clients.staff.post(approve_url).status_code == 403
-        page = clients.leader.get(approve_url)
+        redraw_request = RedrawRequest.objects.get()
+        decide = admin_url("inspections_redrawrequest_decide", redraw_request.pk)
+        assert response["Location"] == decide and Draw.objects.count() == 1  # nothing announced
+        # The requester sees the request but cannot approve it (nor holds the right to).
+        page = clients.staff.get(decide)
+        assert page.status_code == 200 and "批准并公告重新抽取" not in page.content.decode()
+        assert clients.staff.post(decide, {"_approve": "1"}).status_code == 403
+        page = clients.leader.get(decide)
         assert reason in page.content.decode() and "大乐透第26140期" in page.content.decode()
-        token = page.context["token"]
-        response = clients.leader.post(approve_url, {"token": token})
+        response = clients.leader.post(decide, {"_approve": "1"})
         new = Draw.objects.get(redraw_of=draw)
         assert response["Location"] == admin_url("inspections_draw_change", new.pk)
         assert new.redraw_requested_by == staff_user and new.redraw_approved_by == leader_user
         assert new.redraw_reason == reason
         draw.refresh_from_db()
         assert draw.superseded_at is not None
-        # The link works once; a forged one not at all.
-        response = clients.leader.post(approve_url, {"token": token})
-        assert any("已被取代" in m for m in messages_of(response))
+        # Decided once; an unknown request does not exist.
+        response = clients.leader.post(decide, {"_approve": "1"})
+        assert any("已批准" in m for m in messages_of(response))
         assert Draw.objects.count() == 2
-        response = clients.leader.get(approve_url.split("?")[0], {"token": token + "x"})
-        assert any("链接无效" in m for m in messages_of(response))
+        missing = admin_url("inspections_redrawrequest_decide", redraw_request.pk + 1)
+        assert clients.leader.get(missing).status_code == 404
 
 
 def test_exclusion_reasons_and_borrowed_members_are_labelled():

@@ -73,7 +73,13 @@ def document(
             "minimum_percent": minimum_percent,
             "two_stage": two_stage,
         },
-        "sources": [{"name": f"source {n}", "values": v} for n, v in enumerate(sources, 1)],
+        # Sources drawn after the announcement and before the execution (tools' timing rules).
+        "sources": [
+            {"name": f"source {n}", "kind": "other", "date": "2026-04-01", "values": v}
+            for n, v in enumerate(sources, 1)
+        ],
+        "announced_at": "2026-03-30T10:00:00+08:00",
+        "executed_at": "2026-04-01T22:00:00+08:00",
         "pools": {
             "targets": {"entries": targets, "sha256": sha256(targets)},
             "inspectors": {"entries": inspectors, "sha256": sha256(inspectors)},

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inspections.services.draws import draw_document, draw_execute
-from tests.inspections.conftest import VALUES
+from tests.inspections.conftest import VALUES, VERIFIER_OK, mismatches
 from tools import verify_draw
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_the_executed_draw_matches_the_saved_announcement(announced, staff_user,
     after = save(tmp_path / "draw.json", draw_document(executed))
 
     result = run(after, "--announcement", before)
-    assert (result.returncode, result.stdout.strip()) == (0, "OK")
+    assert (result.returncode, result.stdout.strip()) == (0, VERIFIER_OK)
 
 
 def test_a_self_consistent_forgery_is_caught_only_against_the_announcement(
@@ -54,7 +54,12 @@ def test_a_self_consistent_forgery_is_caught_only_against_the_announcement(
     doc["result"] = verify_draw.compute_draw(doc)
     forged = save(tmp_path / "forged.json", doc)
 
-    assert run(forged).stdout.strip() == "OK"
+    assert run(forged).stdout.strip() == VERIFIER_OK
     result = run(forged, "--announcement", before)
     assert result.returncode == 1
-    assert "MISMATCH: pools.targets differ from the announcement" in result.stdout
+    assert mismatches(result.stdout) == [
+        (
+            "不一致：pools.targets 与公告时不同（SHA-256）",
+            "MISMATCH: pools.targets differ from the announcement (SHA-256)",
+        )
+    ]

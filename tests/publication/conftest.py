@@ -5,7 +5,7 @@ the leader in charge, results decided."""
 import pytest
 
 from inspections.models import TargetResult
-from inspections.services.draws import draw_announce, draw_execute
+from inspections.services.draws import draw_execute
 from inspections.services.reports import (
     report_approve,
     report_draft,
@@ -15,8 +15,10 @@ from inspections.services.reports import (
 from tests.factories import UserFactory
 from tests.inspections.conftest import (  # noqa: F401 (fixtures)
     DRAW_DAY,
+    EXECUTE_HOUR,
     SOURCES,
     VALUES,
+    announce,
     check_items,
     clock,
     draft_plan,
@@ -34,8 +36,9 @@ from tests.inspections.test_reports import submit_record
 def team_approved(task, staff_user):  # noqa: F811 (the imported fixture)
     """The report approved by the team leader, not yet by the leader in charge (N10(5))."""
     with clock(DRAW_DAY):
-        draw = draw_announce(task=task, sources=SOURCES, user=staff_user)
-        draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
+        draw = announce(task=task, sources=SOURCES, user=staff_user)
+        with clock(DRAW_DAY, EXECUTE_HOUR):
+            draw = draw_execute(draw=draw, values=VALUES, user=staff_user)
     inspections = list(task.inspections.order_by("selection__order"))
     for n, inspection in enumerate(inspections):
         submit_record(inspection, problem=n == 0)

@@ -1,9 +1,10 @@
 """`python manage.py verify_draw ID`: recompute a draw from the database, as a citizen would with
 tools/verify_draw.py and the published /draws/<id>.json.
 
-Prints OK (exit 0) or the first MISMATCH (exit 1); a draw not yet executed exits 1 and an unknown
-id exits 2. Besides recomputing the public document, it checks that the selection and team rows
-the public page is built from agree with the stored result.
+Prints OK (exit 0) or every MISMATCH (exit 1) exactly as tools/verify_draw.py does — each line in
+Chinese, then in English — so staff and citizens read the same words; a draw not yet executed
+exits 1 and an unknown id exits 2. Besides recomputing the public document, it checks that the
+selection and team rows the public page is built from agree with the stored result.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from inspections import selectors
 from inspections.services.draws import draw_verify
+from tools import verify_draw as algorithm
 
 
 class Command(BaseCommand):
@@ -32,7 +34,11 @@ class Command(BaseCommand):
         if not problems:
             mismatch = selectors.draw_rows_mismatch(draw=draw)
             problems = [mismatch] if mismatch else []
+        # The verifier's own bilingual lines (not the catalogue's): the same as a citizen's.
+        for problem in problems:
+            for line in algorithm.mismatch_lines(problem):
+                self.stdout.write(line)
         if problems:
-            self.stdout.write("MISMATCH: " + problems[0])
             raise SystemExit(1)
-        self.stdout.write("OK")
+        for line in algorithm.OK_LINES:
+            self.stdout.write(line)
