@@ -78,7 +78,7 @@ def redraw_request_create(
         title=_("【待审批】重新抽取申请：%(draw)s") % {"draw": draw},
         body="\n".join(
             [
-                _("%(who)s 申请重新抽取，须由您以外的单位负责人批准或说明理由不批准。")
+                _("%(who)s 申请重新抽取，须由申请人以外的单位负责人批准或说明理由不批准。")
                 % {"who": _person(user)},
                 _("理由：%(reason)s") % {"reason": reason},
                 _("新的随机源：%(sources)s") % {"sources": sources_text},

@@ -264,6 +264,7 @@ class TestExecution:
             ("index", "0.00", "第 1 个数 0 超出收盘点位×100的范围"),
             ("index", "1234567.00", "须按公布的点位填写两位小数"),
         ],
+        ids=lambda value: (value if isinstance(value, str) else repr(value))[:30],
     )
     def test_the_rules_of_each_kind(self, task, staff_user, kind, values, message):
         source = {"name": f"随机源 {kind}", "kind": kind, "date": DAY}
