@@ -93,7 +93,7 @@ def file_response(
 def staff_file(request, label: str, pk: int, field: str) -> HttpResponse:
     """The view behind every staff download link (wrapped by the admin site: staff only)."""
     entry = _registry.get(f"{label}.{field}")
-    if entry is None:
+    if entry is None or not 0 < pk < 2**63:  # no id beyond PostgreSQL's bigint reaches a query
         raise Http404
     meta = entry.model._meta
     if not request.user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):

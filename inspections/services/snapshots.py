@@ -43,10 +43,14 @@ def _label(model, field: str, value) -> str:
         return str(choices.get(value, value or ""))
 
 
-def _person(user) -> str:
+def _person(user, apps) -> str:
+    """A person as documents name them: the inspector's registry name, else the account's full
+    name, else its login."""
     if user is None:
         return ""
-    return f"{user.first_name} {user.last_name}".strip() or user.username
+    Inspector = apps.get_model("registry", "Inspector")
+    registered = Inspector.objects.filter(user_id=user.pk).values_list("name", flat=True).first()
+    return registered or f"{user.first_name} {user.last_name}".strip() or user.username
 
 
 def _sector(sector) -> str:
@@ -147,7 +151,7 @@ def record_snapshot(record_id: int, *, apps=global_apps) -> dict:
             "correction_of_version": record.correction_of.version if record.correction_of else None,
             "correction_reason": record.correction_reason,
         },
-        "submitted_by": _person(record.submitted_by),
+        "submitted_by": _person(record.submitted_by, apps),
         "members": _members(inspection, apps),
         "items": _items(record, apps),
         "evidence": [
@@ -213,9 +217,9 @@ def report_snapshot(report_id: int, *, apps=global_apps) -> dict:
             "team_approved_at": _iso(report.team_approved_at),
             "approved_at": _iso(report.approved_at),
         },
-        "drafted_by": _person(report.drafted_by),
-        "team_approved_by": _person(report.team_approved_by),
-        "approved_by": _person(report.approved_by),
+        "drafted_by": _person(report.drafted_by, apps),
+        "team_approved_by": _person(report.team_approved_by, apps),
+        "approved_by": _person(report.approved_by, apps),
         "results": [
             {
                 "institution": _institution(r.inspection.institution),

@@ -146,9 +146,10 @@ def test_an_inspector_or_anonymous_never_gets_a_file(client, reported):
     assert client.get(url).status_code == 302  # not staff: the admin's login
 
 
-def test_a_row_that_is_not_there_is_404(client, staff_user, reported):
+@pytest.mark.parametrize("pk", [987654321, 2**63, 10**30], ids=["absent", "bigint+1", "huge"])
+def test_a_row_that_is_not_there_is_404(client, staff_user, reported, pk):
     client.force_login(staff_user)
-    url = reverse("staff_file", args=["inspections.evidence", 987654321, "file"])
+    url = reverse("staff_file", args=["inspections.evidence", pk, "file"])
     assert client.get(url).status_code == 404
 
 
