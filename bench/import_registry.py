@@ -7,14 +7,22 @@ and prints rows/s, wall time and peak memory per import, plus the floor: Postgre
 same rows into the same tables.
 
     python bench/import_registry.py [--institutions N] [--formats csv,xlsx] [--database-url URL]
+                                    [--quick]
+
+`--quick` runs the same steps at a tiny scale (20 institutions, 400 practitioners, both formats;
+about 25 s, most of it the migrations and Django starting in each import's process), with the
+same output; CI runs it (tests/test_bench.py) so the benchmark cannot rot. Its figures say
+nothing about the targets.
 
 Each import runs in a fresh subprocess (`--child KIND FILE`) so that its peak resident memory
 (`ru_maxrss`) is its own. The script works in a scratch PostgreSQL database that it DROPS and
 re-creates (default `shuangsuiji_bench`; `--database-url` or `BENCH_DATABASE_URL` override it). It
 deliberately ignores DATABASE_URL, which points at the development database.
 
-This prints numbers; it is not a test. It stops only when an import fails or creates the wrong
-number of rows, since its numbers would then mean nothing.
+This prints numbers; it is not a test. It stops when an import fails or creates the wrong
+number of rows, and exits non-zero after its report when the re-import of unchanged rows found a
+change or wrote a row, or the COPY floor did not load every row, since its numbers would then mean
+nothing.
 """
 
 import argparse
@@ -33,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench"
 DEFAULT_OUT = REPO / "bench" / "out"
 NATIONAL_INSTITUTIONS = 40_000
+QUICK_INSTITUTIONS = 20  # --quick: 420 rows
 PRACTITIONERS_PER_INSTITUTION = 20
 DIVISION = "500103"  # 渝中区
 # The requirement's targets at national scale.
@@ -86,8 +95,9 @@ def prepare_database() -> None:
 
     from registry.models import Jurisdiction
 
-    # Only the registry and what it depends on: the benchmark needs nothing else.
-    call_command("migrate", "registry", verbosity=0)
+    # Every app, not only the registry: an import writes to the publication log (publication)
+    # and records its changes under the system account (core.history, auth's whole schema).
+    call_command("migrate", verbosity=0)
     Jurisdiction.objects.get_or_create(
         code=DIVISION, defaults={"name": "渝中区", "level": Jurisdiction.Level.COUNTY}
     )
@@ -321,6 +331,9 @@ def copy_floor(database_url: str, files: dict[tuple[str, str], Path]) -> dict[st
                 copy.write_row((cert, name, institution_ids[code], id_no, "practising", phone))
         conn.commit()
         floor["practitioners"] = _elapsed(mark, backend)
+    floor_counts = table_counts()
+    for kind, model in (("institutions", Institution), ("practitioners", Practitioner)):
+        floor[kind]["loaded"] = floor_counts[model._meta.db_table]
     return floor
 
 
@@ -453,9 +466,36 @@ def report(n, results, reimport, floor) -> None:
         )
 
 
+def failed_checks(n, reimport, floor) -> list[str]:
+    """What makes the figures meaningless (the imports' own counts are checked as they run)."""
+    counts = {"institutions": n, "practitioners": n * PRACTITIONERS_PER_INSTITUTION}
+    failures = []
+    if reimport:
+        failures += [
+            f"the re-import wrote {c:,} rows to {t}" for t, c in reimport["writes"].items() if c
+        ]
+        failures += [
+            f"the re-import found {reimport[k]['unchanged']:,} of {counts[k]:,} {k} unchanged"
+            for k in counts
+            if reimport[k]["unchanged"] != counts[k]
+        ]
+    if floor:
+        failures += [
+            f"COPY loaded {floor[k]['loaded']:,} {k}, expected {counts[k]:,}"
+            for k in counts
+            if floor[k]["loaded"] != counts[k]
+        ]
+    return failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--institutions", type=int, default=NATIONAL_INSTITUTIONS)
+    parser.add_argument(
+        "--institutions", type=int, default=None, help=f"default {NATIONAL_INSTITUTIONS:,}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny scale, same steps and output (CI runs it)"
+    )
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument(
         "--database-url",
@@ -476,6 +516,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown formats: {', '.join(sorted(unknown))}")
     n = args.institutions
+    if n is None:
+        n = QUICK_INSTITUTIONS if args.quick else NATIONAL_INSTITUTIONS
     print(f"database {args.database_url} (dropped and re-created)", flush=True)
     recreate_database(args.database_url)
     setup_django(args.database_url)
@@ -493,6 +535,9 @@ def main() -> None:
         for kind, f in floor.items():
             print(f"  COPY {kind}: {f['seconds']:.1f} s", flush=True)
     report(n, results, reimport, floor)
+    failures = failed_checks(n, reimport, floor)
+    if failures:
+        sys.exit("check failed: " + "\ncheck failed: ".join(failures))
 
 
 if __name__ == "__main__":

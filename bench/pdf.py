@@ -17,13 +17,21 @@ representative's signatures. Measures:
   (sampled every 0.2 s).
 
     python bench/pdf.py [--records N] [--repeat R] [--concurrency C [C …]]
-                        [--database-url URL] [--redis-url URL] [--media DIR]
+                        [--database-url URL] [--redis-url URL] [--media DIR] [--quick]
+
+`--quick` runs the same steps at a tiny scale (4 distinct photos, 3 records, 2 renders measured
+in process, one worker run at concurrency 1 that must finish within 2 minutes; about 30 s, a
+third of it the migrations), with the same output; CI runs it (tests/test_bench.py) so the
+benchmark cannot rot. The photos stay 12-megapixel, so the one-record figures mean what they do
+in a full run; the worker figures do not.
 
 The script works in a scratch PostgreSQL database that it DROPS and re-creates (default
 `shuangsuiji_bench_pdf`; `--database-url` or `BENCH_PDF_DATABASE_URL`), a scratch media folder
 it empties (default /tmp/shuangsuiji-bench-pdf-media) and Redis database 13, which it purges. It
-ignores DATABASE_URL, which points at the development database. It prints numbers and asserts
-nothing.
+ignores DATABASE_URL, which points at the development database. It prints numbers; the targets
+are only reported, but it exits non-zero after its report when a check fails — a record the
+worker did not render in time, a stored file without its stored hash — since its numbers would
+then mean nothing.
 """
 
 import argparse
@@ -52,6 +60,9 @@ PHOTO_SIZE = (4000, 3000)  # 12 megapixels, a tablet's camera
 SEED = 20260408
 # The requirement's targets.
 TARGET_RENDER_S, TARGET_WORKER_S, TARGET_RSS_MB = 2.0, 300.0, 500.0
+WORKER_TIMEOUT_S = 3600  # a worker run that has not rendered every record by then is a failure
+# --quick: the same steps, as few of each as still exercise them (12-megapixel photos kept).
+QUICK = {"records": 3, "repeat": 2, "concurrency": [1], "photos": 4, "worker_timeout": 120}
 
 
 # -- Django ---------------------------------------------------------------------------------------
@@ -111,9 +122,9 @@ def credit_code(serial: int) -> str:
     return body + credit_code_check_char(body)
 
 
-def generate(n_records: int) -> list[int]:
+def generate(n_records: int, n_photos: int = DISTINCT_PHOTOS) -> list[int]:
     """`n_records` inspections of one task, each with a submitted 12-item record, 4 photos (the
-    8 distinct photo files shared round-robin), 3 signatures. Returns the record ids."""
+    `n_photos` distinct photo files shared round-robin), 3 signatures. Returns the record ids."""
     from django.contrib.auth import get_user_model
     from django.core.files.storage import default_storage
     from django.utils import timezone
@@ -165,9 +176,9 @@ def generate(n_records: int) -> list[int]:
     )
     task.jurisdictions.add(home)
 
-    with timed(f"{DISTINCT_PHOTOS} photos {PHOTO_SIZE[0]}×{PHOTO_SIZE[1]} generated"):
+    with timed(f"{n_photos} photos {PHOTO_SIZE[0]}×{PHOTO_SIZE[1]} generated"):
         photos = []
-        for seed in range(DISTINCT_PHOTOS):
+        for seed in range(n_photos):
             data = photo(SEED + seed)
             name = default_storage.save(f"evidence/bench/photo-{seed}.jpg", io.BytesIO(data))
             photos.append((name, len(data), hashlib.sha256(data).hexdigest()))
@@ -241,11 +252,11 @@ def generate(n_records: int) -> list[int]:
             Evidence(
                 record=r,
                 item=first_rows[n] if p < 2 else None,
-                file=photos[(n + p) % DISTINCT_PHOTOS][0],
+                file=photos[(n + p) % n_photos][0],
                 original_name=f"现场照片{p + 1}.jpg",
                 content_type="image/jpeg",
-                size=photos[(n + p) % DISTINCT_PHOTOS][1],
-                sha256=photos[(n + p) % DISTINCT_PHOTOS][2],
+                size=photos[(n + p) % n_photos][1],
+                sha256=photos[(n + p) % n_photos][2],
                 uploaded_by=user,
             )
             for n, r in enumerate(records)
@@ -328,7 +339,8 @@ def render_one(record_id: int, repeat: int) -> dict:
         parts_per_run.append(parts)
     record.refresh_from_db()
     with record.pdf.storage.open(record.pdf.name, "rb") as handle:
-        size = len(handle.read())
+        data = handle.read()
+    size = len(data)
     pages = subprocess.run(
         ["pdfinfo", record.pdf.path], capture_output=True, text=True, check=False
     ).stdout
@@ -343,6 +355,7 @@ def render_one(record_id: int, repeat: int) -> dict:
         },
         "size": size,
         "pages": page_count,
+        "hash_ok": hashlib.sha256(data).hexdigest() == record.pdf_sha256,
     }
 
 
@@ -409,7 +422,7 @@ def wait_ready(app, worker: subprocess.Popen, timeout: float = 60) -> float:
     sys.exit("the worker did not answer within a minute")
 
 
-def through_worker(record_ids: list[int], concurrency: int) -> dict:
+def through_worker(record_ids: list[int], concurrency: int, timeout: float) -> dict:
     from django.db.models import Q
 
     from config.celery import app
@@ -428,7 +441,7 @@ def through_worker(record_ids: list[int], concurrency: int) -> dict:
             record_pdf_render_task.delay(pk)
         enqueued = time.perf_counter() - started
         peak_tree, peak_pss, samples, done = 0, 0, 0, 0
-        while done < len(record_ids) and time.perf_counter() - started < 3600:
+        while done < len(record_ids) and time.perf_counter() - started < timeout:
             if worker.poll() is not None:
                 sys.exit("the worker stopped:\n" + worker.stdout.read().decode())
             memory = [memory_of(pid, pss=True) for pid in process_tree(worker.pid)]
@@ -447,6 +460,11 @@ def through_worker(record_ids: list[int], concurrency: int) -> dict:
             worker.wait(timeout=60)
         except subprocess.TimeoutExpired:
             worker.kill()
+            worker.wait()
+    if done < len(record_ids):
+        # Why the records were not rendered is in the worker's log (its warnings and errors).
+        log = worker.stdout.read().decode(errors="replace").strip().splitlines()
+        print("  the worker's last lines:\n    " + "\n    ".join(log[-30:]), flush=True)
     return {
         "ready": ready,
         "enqueued": enqueued,
@@ -542,16 +560,34 @@ def worker_report(worker: dict, n_records: int) -> list[tuple]:
     ]  # fmt: skip
 
 
+def failed_checks(one: dict, workers: list[dict], n_records: int) -> list[str]:
+    failures = [] if one["hash_ok"] else ["the record rendered in process: stored hash differs"]
+    for worker in workers:
+        label = f"concurrency {worker['concurrency']}"
+        if worker["done"] < n_records:
+            failures.append(f"{label}: {worker['done']} of {n_records} records rendered in time")
+        if worker["good"] != n_records:
+            failures.append(
+                f"{label}: {worker['good']} of {n_records} stored files match their hash"
+            )
+    return failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=RECORDS)
-    parser.add_argument("--repeat", type=int, default=7, help="renders measured in process")
+    parser.add_argument("--records", type=int, default=None, help=f"default {RECORDS}")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="renders measured in process (default 7)"
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
         nargs="+",
-        default=sorted({1, os.cpu_count() or 1}),
-        help="worker processes (prefork); one worker run for each value",
+        default=None,
+        help="worker processes (prefork); one worker run for each value (default: 1 and the CPUs)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny scale, same steps and output (CI runs it)"
     )
     parser.add_argument(
         "--database-url",
@@ -561,6 +597,16 @@ def main() -> None:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="broker (purged)")
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="scratch media folder")
     args = parser.parse_args()
+    full = {
+        "records": RECORDS,
+        "repeat": 7,
+        "concurrency": sorted({1, os.cpu_count() or 1}),
+        "photos": DISTINCT_PHOTOS,
+        "worker_timeout": WORKER_TIMEOUT_S,
+    }
+    for name, value in (QUICK if args.quick else full).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
 
     print(f"database {args.database_url} (dropped and re-created)", flush=True)
     recreate_database(args.database_url)
@@ -571,12 +617,12 @@ def main() -> None:
 
     with timed("migrate"):
         call_command("migrate", verbosity=0)
-    record_ids = generate(args.records)
+    record_ids = generate(args.records, args.photos)
     one = render_one(record_ids[0], args.repeat)
     print(f"  one record: cold {one['cold']:.2f} s, median {statistics.median(one['runs']):.2f} s")
     workers = []
     for concurrency in args.concurrency:
-        worker = through_worker(record_ids, concurrency)
+        worker = through_worker(record_ids, concurrency, args.worker_timeout)
         worker["good"] = verify_stored(record_ids)
         print(
             f"  concurrency {concurrency}: {worker['elapsed']:.1f} s, "
@@ -585,6 +631,9 @@ def main() -> None:
         )
         workers.append(worker)
     report(one, workers, args.records)
+    failures = failed_checks(one, workers, args.records)
+    if failures:
+        sys.exit("check failed: " + "\ncheck failed: ".join(failures))
 
 
 if __name__ == "__main__":

@@ -8,24 +8,38 @@ run. Prints requests/s, p50/p95/p99 latency, errors, and the ratio to the trivia
 Targets (issue 5): p95 ≤ 200 ms, ≥ 200 requests/s, no errors.
 
     python bench/public_load.py [--results N] [--duration S] [--reuse] [--database-url URL]
+                                [--port P] [--quick]
+
+`--quick` runs the same steps at a tiny scale (300 results, 2 s per measurement after a 1-second
+warm-up, gunicorn on a free port; about 30 s, a third of it the migrations), with the same
+output; CI runs it (tests/test_bench.py) so the benchmark cannot rot. Its figures say nothing
+about the targets. Where wrk is not installed, --quick says so and drives the load from Python
+threads instead (as many as wrk's connections): slower than wrk, so its figures say even less,
+but the pages, the server and the report are the same.
 
 Works in a scratch PostgreSQL database that it DROPS and re-creates (default
-`shuangsuiji_bench_public`; its name must contain `bench`). Needs wrk (Debian: apt install wrk).
-Asserts nothing.
+`shuangsuiji_bench_public`; its name must contain `bench`). Needs wrk (Debian: apt install wrk),
+except for --quick. The targets are only reported, but it exits non-zero when a check fails —
+fewer published results than generated, or a page of a scenario that does not answer 200 before
+the load — since its numbers would then mean nothing.
 """
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -40,6 +54,10 @@ PORT = 8765
 CONNECTIONS, THREADS = 32, 2
 TARGET_P95_MS, TARGET_RPS = 200, 200
 SEED = 20261127
+WARMUP_S = 3
+# --quick: the same steps at a tiny scale.
+QUICK = {"results": 300, "duration": 2, "warmup": 1}
+SMOKE_PATHS = 10  # per scenario, requested one by one before the load: each must answer 200
 
 # wrk: random paths from a list, and the percentiles wrk keeps (it prints only a few itself).
 LUA = r"""
@@ -203,7 +221,13 @@ def generate(n_results: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def start_gunicorn(database_url: str) -> subprocess.Popen:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -221,14 +245,14 @@ def start_gunicorn(database_url: str) -> subprocess.Popen:
     )
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--workers", "4"]
-        + ["--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
+        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=REPO,
         env=env,
         start_new_session=True,
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except OSError:
             time.sleep(0.2)
@@ -236,14 +260,14 @@ def start_gunicorn(database_url: str) -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
-def wrk(paths: list[str], duration: int, workdir: Path, name: str) -> dict:
+def wrk(paths: list[str], duration: int, workdir: Path, name: str, port: int) -> dict:
     listing = workdir / f"{name}.paths"
     listing.write_text("\n".join(paths) + "\n")
     script = workdir / f"{name}.lua"
     script.write_text(LUA % {"paths": listing, "seed": SEED})
     out = subprocess.run(
         ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{duration}s"]
-        + ["-s", str(script), f"http://127.0.0.1:{PORT}"],
+        + ["-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True,
         text=True,
         check=True,
@@ -254,18 +278,108 @@ def wrk(paths: list[str], duration: int, workdir: Path, name: str) -> dict:
     return result
 
 
+def python_load(paths: list[str], duration: int, workdir: Path, name: str, port: int) -> dict:
+    """wrk's measurement from Python threads, for --quick where wrk is not installed: CONNECTIONS
+    threads, each requesting random paths on its own connection until the time is up; errors as
+    wrk counts them (a failed connection, a timeout of 2 s, a status of 400 or more)."""
+    deadline = time.perf_counter() + duration
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        rng = random.Random(SEED + number)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        mine, failed = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", rng.choice(paths))
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn.close()  # reconnects on the next request
+                continue
+            mine.append(time.perf_counter() - started)
+            failed += response.status >= 400
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "errors": errors[0],
+        "p50": percentile(50),
+        "p95": percentile(95),
+        "p99": percentile(99),
+        "rps": len(latencies) / seconds,
+    }
+
+
+def smoke(scenarios: dict[str, list[str]], port: int) -> list[str]:
+    """Pages of each scenario requested one by one before the load: what does not answer 200."""
+    failures = []
+    for name, paths in scenarios.items():
+        for path in list(dict.fromkeys(paths))[:SMOKE_PATHS]:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+                    status = r.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError as exc:
+                status = str(exc)
+            if status != 200:
+                failures.append(f"{name}: {path} answered {status}")
+    return failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", type=int, default=RESULTS)
-    parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
+    parser.add_argument("--results", type=int, default=None, help=f"default {RESULTS:,}")
+    parser.add_argument(
+        "--duration", type=int, default=None, help="seconds per measurement (default 20)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_PUBLIC_DATABASE_URL", DEFAULT_DATABASE_URL),
     )
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"gunicorn's (default {PORT}; --quick: a free one)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny scale, same steps and output (CI runs it)"
+    )
     args = parser.parse_args()
+    full = {"results": RESULTS, "duration": 20, "warmup": WARMUP_S, "port": PORT}
+    for name, value in ({**QUICK, "port": free_port()} if args.quick else full).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    load, generator = wrk, f"wrk {THREADS} threads, {CONNECTIONS} connections"
     if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
+        if not args.quick:
+            sys.exit("wrk is needed: apt-get install wrk")
+        print(
+            "wrk is not installed (apt-get install wrk): --quick drives the load from Python "
+            "threads instead, slower than wrk",
+            flush=True,
+        )
+        load, generator = python_load, f"Python load generator, {CONNECTIONS} connections"
 
     if args.reuse:
         drawbench.setup_django(args.database_url)
@@ -282,6 +396,8 @@ def main() -> None:
     from publication.models import ResultNotice
 
     ids = list(ResultNotice.objects.public().values_list("id", flat=True))
+    if not args.reuse and len(ids) != args.results:
+        sys.exit(f"check failed: {len(ids):,} published results, {args.results:,} generated")
     codes = list(ResultNotice.objects.public().values_list("credit_code", flat=True)[:2000])
     rng = random.Random(SEED)
     pages = max(1, len(ids) // 30)
@@ -296,12 +412,16 @@ def main() -> None:
         "result detail": [f"/results/{i}/" for i in rng.sample(ids, min(2000, len(ids)))],
     }
     workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
-    server = start_gunicorn(args.database_url)
+    server = start_gunicorn(args.database_url, args.port)
     try:
+        failures = smoke(scenarios, args.port)
+        if failures:
+            sys.exit("check failed: " + "\ncheck failed: ".join(failures))
         for paths in scenarios.values():  # warm up every worker
-            wrk(paths, 3, workdir, "warmup")
+            load(paths, args.warmup, workdir, "warmup", args.port)
         measured = {
-            name: wrk(paths, args.duration, workdir, "run") for name, paths in scenarios.items()
+            name: load(paths, args.duration, workdir, "run", args.port)
+            for name, paths in scenarios.items()
         }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -310,9 +430,8 @@ def main() -> None:
 
     print()
     print(
-        f"Public load — {len(ids):,} published results; gunicorn 4 workers; wrk {THREADS} threads, "
-        f"{CONNECTIONS} connections, {args.duration} s each; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}"
+        f"Public load — {len(ids):,} published results; gunicorn 4 workers; {generator}, "
+        f"{args.duration} s each; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     trivial = measured["trivial view (/healthz)"]["rps"]
     print(

@@ -41,6 +41,15 @@ def history_user(instance=None, request=None, **kwargs):
     return system_user()
 
 
+def current_history_user():
+    """The user `history_user` would record now, looked up once: for bulk creations
+    (`bulk_create_with_history(default_user=…)`), which would otherwise ask for every row."""
+    from simple_history.models import HistoricalRecords
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    return history_user(request=request)
+
+
 def acting_user():
     """The user `acting_as` set, if any (services that log who did something use it too)."""
     return _acting.get()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from core.deadlines import deadline_open
+from core.history import current_history_user
 from core.models import Deadline
 from inspections.models import Draw, Inspection, InspectionMember, TeamMember
 
@@ -20,9 +21,11 @@ def inspections_open(*, draw: Draw) -> int:
         )
     )
     selections = [s for s in draw.selections.order_by("order") if s.institution_id not in existing]
+    user = current_history_user()  # once, not for each of thousands of history rows
     inspections = bulk_create_with_history(
         [Inspection(task=task, selection=s, institution_id=s.institution_id) for s in selections],
         Inspection,
+        default_user=user,
         batch_size=2000,
     )
     by_selection = {i.selection_id: i for i in inspections}
@@ -40,6 +43,7 @@ def inspections_open(*, draw: Draw) -> int:
             for selection_id, inspector_id, position, borrowed in members
         ],
         InspectionMember,
+        default_user=user,
         batch_size=5000,
     )
     _open_deadlines(task)

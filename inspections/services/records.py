@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from simple_history.utils import bulk_create_with_history
 
 from core.exceptions import ServiceError
+from core.history import current_history_user
 from inspections.models import (
     CheckRecord,
     CheckRecordItem,
@@ -188,6 +189,7 @@ def record_start(*, inspection: Inspection, user) -> CheckRecord:
             for order, item in enumerate(items, start=1)
         ],
         CheckRecordItem,
+        default_user=current_history_user(),
     )
     if inspection.status == Inspection.Status.PLANNED:
         inspection.status = Inspection.Status.IN_PROGRESS
@@ -641,6 +643,7 @@ def record_correct(*, record: CheckRecord, user, reason: str) -> CheckRecord:
             for e in record.evidence.all()
         ],
         Evidence,
+        default_user=current_history_user(),
     )
     inspection.status = Inspection.Status.IN_PROGRESS
     inspection.save(update_fields=["status"])

@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 
 from core.deadlines import deadline_meet, deadline_open
 from core.exceptions import ServiceError
+from core.history import current_history_user
 from core.models import Deadline
 from inspections.models import (
     CheckRecord,
@@ -108,6 +109,7 @@ def report_draft(*, task: InspectionTask, user) -> InspectionReport:
             for inspection in inspections
         ],
         TargetResult,
+        default_user=current_history_user(),
     )
     return report
 
@@ -294,7 +296,7 @@ def _ledger_open_for_problems(report: InspectionReport, user) -> None:
                     created_by=user,
                 )
             )
-    bulk_create_with_history(entries, LedgerEntry)
+    bulk_create_with_history(entries, LedgerEntry, default_user=current_history_user())
 
 
 @transaction.atomic
