@@ -49,9 +49,10 @@ run: demo  ## set up everything, then start web, Celery worker and beat
 serve:  ## start web, Celery worker and beat without the set-up steps
 	@exec $(PY) manage.py runall --host $(HOST) --port $(PORT) --log-dir $(LOG_DIR)
 
-lint: venv
+lint: venv  ## ruff, the format check, and the floors (lint-imports, docs/architecture.md)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .
@@ -62,6 +63,7 @@ test: system-packages venv messages  ## checks, lint, format check, the whole su
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-import: venv

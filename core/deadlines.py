@@ -13,7 +13,6 @@ killed at any moment neither loses the e-mail nor sends it twice.
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +26,7 @@ from core import roles
 from core.exceptions import CalendarMissing
 from core.mail import email_cancel, email_queue, email_send
 from core.models import Deadline, Notification, OutboxEmail, Reminder
+from core.queue import enqueue_on_commit
 from core.services import WorkdayCalendar, workdays_add, workdays_between
 
 BEFORE_WORKDAYS = 2  # issue 4 §4: a reminder 2 working days before the due day
@@ -148,9 +148,7 @@ def _compute_missing_due_days(deadlines: list[Deadline], calendar, result: Sweep
 
 
 def _send_on_commit(reminder_id: int) -> None:
-    from core.tasks import reminder_send_task
-
-    transaction.on_commit(partial(reminder_send_task.delay, reminder_id))
+    enqueue_on_commit("core.reminder_send_task", reminder_id)
 
 
 @transaction.atomic

@@ -3,16 +3,14 @@ and the same text by e-mail — the channel the deadline reminders use (core.dea
 app's event that needs a person's action."""
 
 from collections.abc import Iterable
-from functools import partial
 
-from celery import current_app
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.mail import email_queue
 from core.models import Notification
+from core.queue import enqueue_on_commit
 
 
 def absolute_url(url: str) -> str:
@@ -41,7 +39,5 @@ def notifications_send(
     addresses = [u.email for u in users if u.email]
     if addresses:
         email = email_queue(to=addresses, subject=title, body=mail_body, key=key)
-        # By the task's name: services never import task modules (STYLE.md).
-        send = partial(current_app.send_task, "core.email_send_task", args=[email.pk])
-        transaction.on_commit(send, robust=True)
+        enqueue_on_commit("core.email_send_task", email.pk, robust=True)
     return notes

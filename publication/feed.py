@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core.queue import enqueue_on_commit
 from publication.models import FeedBatch, FeedItem, ResultNotice
 from publication.selectors import notice_public_dict
 
@@ -30,10 +31,8 @@ def feed_enqueue(*, notice_id: int, action: str) -> FeedItem:
     item, _created = FeedItem.objects.get_or_create(
         idempotency_key=key, defaults={"notice": notice, "action": action}
     )
-    from publication.tasks import feed_flush_task
-
     # robust: with the broker down the item still waits, and the periodic flush sends it.
-    transaction.on_commit(feed_flush_task.delay, robust=True)
+    enqueue_on_commit("publication.feed_flush_task", robust=True)
     return item
 
 

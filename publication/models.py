@@ -2,13 +2,13 @@
 the batches sent to the credit-information sharing platform with their receipts."""
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.history import history_user
+from core.models import Publication  # noqa: F401  (the log moved to core; old imports keep working)
 from inspections.models import TargetResult
 from registry.models import Jurisdiction, Sector
 
@@ -111,65 +111,6 @@ class ResultNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_name}（{self.year}）"
-
-
-class Publication(models.Model):
-    """The log of what was published, where, when and by whom (Y3.6, N6, Y4(2)): plans, revisions,
-    the check-item list, the registries, draws and results, on this site (the bureau's
-    information-disclosure column) or the credit-information sharing platform."""
-
-    class Kind(models.TextChoices):
-        PLAN = "plan", _("年度抽查计划")
-        PLAN_REVISION = "plan_revision", _("计划修订")
-        CHECKITEM_LIST = "checkitem_list", _("抽查事项清单")
-        REGISTRY = "registry", _("名录库")
-        DRAW = "draw", _("随机抽取")
-        RESULT = "result", _("抽查结果")
-
-    class Channel(models.TextChoices):
-        SITE = "site", _("本平台公开栏目（政府信息公开）")
-        CREDIT = "credit", _("信用信息共享平台")
-
-    kind = models.CharField(_("内容"), max_length=16, choices=Kind.choices)
-    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
-    # What was published, when it is one object (a registry update has none).
-    subject_type = models.ForeignKey(
-        "contenttypes.ContentType",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
-    subject = GenericForeignKey("subject_type", "subject_id")
-    title = models.CharField(_("标题"), max_length=300)
-    action = models.CharField(
-        _("操作"),
-        max_length=10,
-        choices=[("publish", _("公开")), ("correct", _("更正")), ("withdraw", _("撤回"))],
-        default="publish",
-    )
-    at = models.DateTimeField(_("时间"), db_index=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    note = models.TextField(_("说明"), blank=True)
-
-    history = HistoricalRecords(get_user=history_user)
-
-    class Meta:
-        verbose_name = _("公开记录")
-        verbose_name_plural = _("公开记录")
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"], name="publication_subject")]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class FeedBatch(models.Model):

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 
 from core.deadlines import deadline_meet
 from core.exceptions import ServiceError
-from core.models import Deadline
+from core.ledgers import publication_log
+from core.models import Deadline, Publication
 from inspections.models import CheckRecordItem, InspectionReport, TargetResult
 from inspections.services.reports import latest_records
-from publication.models import Publication, ResultNotice
+from publication.models import ResultNotice
 
 # What a withholding may cover (Y3.6 "除依法依规不适合公开"): never the target, the result category
 # or the authority, which are the point of the notice.
@@ -70,31 +71,6 @@ def _withhold(content: dict, withheld: dict[str, str] | None) -> dict:
         content[field] = [] if field == "inspectors" else ""
     content["withheld"] = withheld
     return content
-
-
-def publication_log(
-    *,
-    kind: str,
-    title: str,
-    user=None,
-    subject=None,
-    action: str = "publish",
-    channel: str = Publication.Channel.SITE,
-    at=None,
-    note: str = "",
-) -> Publication:
-    """Record what was published, where, when and by whom (Y3.6, N6; Y4(2): traceable)."""
-    return Publication.objects.create(
-        kind=kind,
-        channel=channel,
-        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
-        subject_id=subject.pk if subject is not None else None,
-        title=title[:300],
-        action=action,
-        at=at or timezone.now(),
-        by=user,
-        note=note,
-    )
 
 
 def _log(notice: ResultNotice, action: str, user, note: str = "") -> None:

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ServiceError
+from core.ledgers import publication_log
+from core.models import Publication
 from inspections.models import Draw, DrawSelection, Inspection, InspectionTask, TeamMember
 from inspections.services.fieldwork import inspections_open
 from inspections.services.sources import (
@@ -24,8 +26,6 @@ from inspections.services.sources import (
     text_clean,
     values_clean,
 )
-from publication.models import Publication
-from publication.services import publication_log
 from registry.models import Conflict, Inspector, Institution, Jurisdiction, Practitioner
 from registry.services import institution_risk_current
 from tools import verify_draw as algorithm

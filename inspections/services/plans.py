@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 
 from core.deadlines import deadline_meet, deadline_open
 from core.exceptions import ServiceError
-from core.models import Deadline
+from core.ledgers import publication_log
+from core.models import Deadline, Publication
 from core.services import WorkdayCalendar, workdays_add, workdays_before
 from inspections.models import AnnualPlan, PlanRevision, PlanSection
-from publication.models import Publication
-from publication.services import publication_log
 from registry.models import CheckItem, Institution, RiskTier
 
 MINIMUM_YEARLY_PERCENT = 5  # N8

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.ledgers import publication_log
+from core.models import Publication
 from core.spreadsheets import CONTROL_CHARACTERS, cell_excerpt, unquote
 from registry.imports.cells import CellError
 from registry.imports.history import history_copy
@@ -340,9 +342,6 @@ def _log_publication(importer: "Importer", kind: str, user) -> None:
     result = importer.result
     if not (result.created or result.updated):
         return
-    from publication.models import Publication  # publication builds on the registry
-    from publication.services import publication_log
-
     publication_log(
         kind=Publication.Kind.CHECKITEM_LIST
         if kind == "check-items"
