@@ -21,7 +21,29 @@ from publication.services import WITHHOLDABLE, notice_correct, notice_publish_al
 from publication.tasks import feed_batch_send_task
 
 
-class PublishForm(forms.Form):
+class WithholdFields:
+    """A field per withholdable part of a notice (Y3.6 "除依法依规不适合公开"): a reason given
+    withholds that part."""
+
+    def add_withhold_fields(self, *, help_text, initial: dict | None = None) -> None:
+        for field in WITHHOLDABLE:
+            self.fields[f"withhold_{field}"] = forms.CharField(
+                label=_("不予公开：%(f)s")
+                % {"f": ResultNotice._meta.get_field(field).verbose_name},
+                required=False,
+                initial=(initial or {}).get(field, ""),
+                help_text=help_text,
+            )
+
+    def withheld(self) -> dict[str, str]:
+        return {
+            f: self.cleaned_data[f"withhold_{f}"]
+            for f in WITHHOLDABLE
+            if self.cleaned_data[f"withhold_{f}"].strip()
+        }
+
+
+class PublishForm(WithholdFields, forms.Form):
     report = forms.ModelChoiceField(label=_("抽查报告"), queryset=InspectionReport.objects.none())
 
     def __init__(self, *args, **kwargs):
@@ -34,23 +56,10 @@ class PublishForm(forms.Form):
             .distinct()
         )
         # Y3.6 "除依法依规不适合公开": withheld from the start, with the reason recorded.
-        for field in WITHHOLDABLE:
-            self.fields[f"withhold_{field}"] = forms.CharField(
-                label=_("不予公开：%(f)s")
-                % {"f": ResultNotice._meta.get_field(field).verbose_name},
-                required=False,
-                help_text=_("填写依据或理由则所有结果均不公开该项。"),
-            )
-
-    def withheld(self) -> dict[str, str]:
-        return {
-            f: self.cleaned_data[f"withhold_{f}"]
-            for f in WITHHOLDABLE
-            if self.cleaned_data[f"withhold_{f}"].strip()
-        }
+        self.add_withhold_fields(help_text=_("填写依据或理由则所有结果均不公开该项。"))
 
 
-class CorrectForm(forms.Form):
+class CorrectForm(WithholdFields, forms.Form):
     reason = forms.CharField(label=_("更正理由"), widget=forms.Textarea(attrs={"rows": 2}))
     findings = forms.CharField(
         label=_("检查发现（公开文本）"), required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -59,21 +68,9 @@ class CorrectForm(forms.Form):
     def __init__(self, *args, notice: ResultNotice, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["findings"].initial = notice.findings
-        for field in WITHHOLDABLE:
-            self.fields[f"withhold_{field}"] = forms.CharField(
-                label=_("不予公开：%(f)s")
-                % {"f": ResultNotice._meta.get_field(field).verbose_name},
-                required=False,
-                initial=notice.withheld.get(field, ""),
-                help_text=_("填写依据或理由则不予公开该项（Y3.6）。"),
-            )
-
-    def withheld(self) -> dict[str, str]:
-        return {
-            f: self.cleaned_data[f"withhold_{f}"]
-            for f in WITHHOLDABLE
-            if self.cleaned_data[f"withhold_{f}"].strip()
-        }
+        self.add_withhold_fields(
+            help_text=_("填写依据或理由则不予公开该项（Y3.6）。"), initial=notice.withheld
+        )
 
 
 class WithdrawForm(forms.Form):
