@@ -20,13 +20,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import roles
+from demo.story import fieldwork as demo_fieldwork
+from demo.story.fieldwork import shanghai
 from inspections.models import AnnualPlan, Draw, InspectionTask, PlanRound, PlanSection
 from inspections.services.draws import draw_announce, draw_execute, draw_inputs
 from inspections.services.plans import plan_publish
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 from registry.imports import registry_import
-from registry.management import demo_fieldwork
-from registry.management.demo_fieldwork import shanghai
 from registry.models import (
     CheckItem,
     Inspector,
