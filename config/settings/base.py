@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "registry",
     "inspections",
     "publication",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,28 +1,26 @@
 """The demo's fieldwork (issue 4 §5), through the same services as the tablet and the office:
 the lawyers' first round carried through to the end — records with evidence and signatures, the
-report approved, feedback, the ledger, the results published, the filing — replayed at its own
-dates; and the second round in progress, with a draft of demo-inspector-1's on the tablet."""
+report approved, feedback, the ledger, the filing — replayed at its own dates (its results are
+published in between: demo/story/publication.py); and the second round in progress, with a draft
+of demo-inspector-1's on the tablet."""
 
 import base64
-import contextlib
 import datetime as dt
 import io
 import random
-from unittest import mock
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.db.models import Q
 from PIL import Image, ImageDraw
 
-from core import roles
+from demo.story.replay import replayed_at, shanghai
 from inspections.models import (
     CheckRecord,
     CheckRecordItem,
     Feedback,
     Filing,
     Inspection,
+    InspectionReport,
     InspectionTask,
     LedgerEntry,
     Signature,
@@ -48,10 +46,8 @@ from inspections.services.reports import (
     result_set,
 )
 from inspections.services.signatures import signature_add
-from publication.services import notice_publish_all
-from registry.models import Inspector
 
-SEED = 20260401
+SEED = 20260401  # the fieldwork's own: photos and signatures drawn alike on every run
 REPRESENTATIVES = ["王主任", "李律师", "张行政", "赵合伙人", "刘主任", "陈律师"]
 FINDINGS = {
     0: "律师事务所收费标准未在执业场所公示，委托合同未载明收费方式。",
@@ -64,18 +60,6 @@ PROOF_PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-@contextlib.contextmanager
-def replayed_at(moment: dt.datetime):
-    """Run the services as on `moment`: the demo replays a round that happened in the past, so
-    every stamp, check and deadline is as it would have been that day."""
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
-
-
-def shanghai(*parts: int) -> dt.datetime:
-    return timezone.make_aware(dt.datetime(*parts))  # TIME_ZONE is Asia/Shanghai
 
 
 def photo(rng: random.Random, label: int) -> ContentFile:
@@ -104,22 +88,6 @@ def signature(rng: random.Random) -> str:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def inspector_accounts() -> None:
-    """Every inspector signs in on the tablet with an account of their own; the demo's other
-    inspectors get one (no password: only the three demo-inspector accounts log in)."""
-    User = get_user_model()
-    group = Group.objects.get(name=roles.INSPECTOR)
-    for inspector in Inspector.objects.filter(user__isnull=True):
-        user, _created = User.objects.get_or_create(
-            username=f"inspector-{inspector.certificate_number}"
-        )
-        user.set_unusable_password()
-        user.save()
-        user.groups.set([group])
-        inspector.user = user
-        inspector.save(update_fields=["user"])
 
 
 def fill_record(inspection: Inspection, *, rng, visit: dt.date, problem: str | None, submit: bool):
@@ -185,16 +153,25 @@ def fill_record(inspection: Inspection, *, rng, visit: dt.date, problem: str | N
     return record_submit(record=record, user=leader)
 
 
-def finish_round(task: InspectionTask, *, staff, leader, legal) -> None:
-    """Round 1 of the lawyers (April–May 2026), from the visits to the filing."""
+def first_round(task: InspectionTask) -> list[Inspection]:
+    """Round 1's inspections, in the order they were drawn."""
+    return list(task.inspections.exclude(status="cancelled").order_by("selection__order"))
+
+
+def visits(task: InspectionTask) -> None:
+    """Round 1 of the lawyers (April–May 2026): two visits a week, each record submitted."""
     rng = random.Random(SEED)
-    inspections = list(task.inspections.exclude(status="cancelled").order_by("selection__order"))
     day = dt.date(2026, 4, 7)
-    for n, inspection in enumerate(inspections):
+    for n, inspection in enumerate(first_round(task)):
         visit = day + dt.timedelta(days=7 * (n // 2) + (n % 2))
         with replayed_at(shanghai(visit.year, visit.month, visit.day, 16, 0)):
             fill_record(inspection, rng=rng, visit=visit, problem=FINDINGS.get(n), submit=True)
 
+
+def report(task: InspectionTask, *, staff, leader) -> InspectionReport:
+    """The round's report: drafted by the office with one case filed and one rectification,
+    approved by the team leader, then by the leader in charge."""
+    inspections = first_round(task)
     report = getattr(task, "report", None)
     with replayed_at(shanghai(2026, 6, 2, 10, 0)):  # N13: within 5 working days of 31 May
         if report is None:
@@ -224,9 +201,14 @@ def finish_round(task: InspectionTask, *, staff, leader, legal) -> None:
     if report.status == "team_approved":
         with replayed_at(shanghai(2026, 6, 4, 15, 0)):
             report = report_approve(report=report, user=leader)
+    return report
 
+
+def feedback(task: InspectionTask, *, staff) -> None:
+    """The results told to each institution: in person (with the proof of delivery) to the two
+    with findings, by publication to the others."""
     with replayed_at(shanghai(2026, 6, 8, 11, 0)):  # N14: within 5 working days of the report
-        for n, inspection in enumerate(inspections):
+        for n, inspection in enumerate(first_round(task)):
             if Feedback.objects.filter(inspection=inspection).exists():
                 continue
             method = "in_person" if n < 2 else "publication"
@@ -239,47 +221,49 @@ def finish_round(task: InspectionTask, *, staff, leader, legal) -> None:
                 if method == "in_person"
                 else None,
             )
-    with replayed_at(shanghai(2026, 6, 10, 10, 0)):  # Y3.6: within 20 working days of the end
-        notice_publish_all(report=report, user=staff)
 
-    rectification = LedgerEntry.objects.filter(
-        inspection=inspections[1], kind=LedgerEntry.Kind.RECTIFICATION, closed_on__isnull=True
+
+def rectification(task: InspectionTask, *, staff) -> None:
+    """The second institution's rectification, given a due date in the ledger, then closed."""
+    entry = LedgerEntry.objects.filter(
+        inspection=first_round(task)[1],
+        kind=LedgerEntry.Kind.RECTIFICATION,
+        closed_on__isnull=True,
     ).first()
-    if rectification is not None:
-        with replayed_at(shanghai(2026, 6, 5, 10, 0)):
-            ledger_update(entry=rectification, user=staff, due_on=dt.date(2026, 7, 10))
-        with replayed_at(shanghai(2026, 7, 8, 15, 0)):
-            ledger_close(
-                entry=rectification,
-                user=staff,
-                closed_on=dt.date(2026, 7, 8),
-                rectification="已补齐结案报告并归档，复查合格。",
-                note="复查合格，销号。",
-            )
-    if not Filing.objects.filter(task=task).exists():
-        with replayed_at(shanghai(2026, 6, 15, 10, 0)):
-            filing = filing_submit(task=task, user=staff, note="随附归档材料清单。")
-        with replayed_at(shanghai(2026, 6, 16, 9, 0)):
-            filing_receive(filing=filing, user=legal)
+    if entry is None:
+        return
+    with replayed_at(shanghai(2026, 6, 5, 10, 0)):
+        ledger_update(entry=entry, user=staff, due_on=dt.date(2026, 7, 10))
+    with replayed_at(shanghai(2026, 7, 8, 15, 0)):
+        ledger_close(
+            entry=entry,
+            user=staff,
+            closed_on=dt.date(2026, 7, 8),
+            rectification="已补齐结案报告并归档，复查合格。",
+            note="复查合格，销号。",
+        )
+
+
+def filing(task: InspectionTask, *, staff, legal) -> None:
+    """The round's file submitted by the office and received by the legal department."""
+    if Filing.objects.filter(task=task).exists():
+        return
+    with replayed_at(shanghai(2026, 6, 15, 10, 0)):
+        filed = filing_submit(task=task, user=staff, note="随附归档材料清单。")
+    with replayed_at(shanghai(2026, 6, 16, 9, 0)):
+        filing_receive(filing=filed, user=legal)
 
 
 def round_in_progress(task: InspectionTask) -> None:
     """Round 2 (October–December 2026): demo-inspector-1's first inspection has a draft on the
     tablet, half filled in; one inspection of another team is already submitted."""
     rng = random.Random(SEED + 2)
-    mine = (
-        task.inspections.filter(members__inspector__user__username="demo-inspector-1")
-        .order_by("selection__order")
-        .first()
-    )
-    if mine is not None and not CheckRecord.objects.filter(inspection=mine).exists():
-        with replayed_at(shanghai(2026, 11, 24, 10, 0)):
-            fill_record(mine, rng=rng, visit=dt.date(2026, 11, 24), problem=None, submit=False)
-    other = (
-        task.inspections.exclude(members__inspector__user__username="demo-inspector-1")
-        .order_by("selection__order")
-        .first()
-    )
-    if other is not None and not CheckRecord.objects.filter(inspection=other).exists():
-        with replayed_at(shanghai(2026, 11, 20, 15, 0)):
-            fill_record(other, rng=rng, visit=dt.date(2026, 11, 20), problem=None, submit=True)
+    mine = Q(members__inspector__user__username="demo-inspector-1")
+    for inspections, moment, submit in (
+        (task.inspections.filter(mine), (2026, 11, 24, 10, 0), False),
+        (task.inspections.exclude(mine), (2026, 11, 20, 15, 0), True),
+    ):
+        first = inspections.order_by("selection__order").first()
+        if first is not None and not CheckRecord.objects.filter(inspection=first).exists():
+            with replayed_at(shanghai(*moment)):
+                fill_record(first, rng=rng, visit=dt.date(*moment[:3]), problem=None, submit=submit)
