@@ -1,6 +1,6 @@
-"""Public pages of the annual plans and of the double random draws (Y3.4, N10–N12, RFC 3797):
-anonymous, read-only. Each draw is published twice: a page that explains it in plain Chinese and
-the JSON document that tools/verify_draw.py recomputes."""
+"""Public pages of the double random draws (N10–N12, RFC 3797): anonymous, read-only. Each draw
+is published twice: a page that explains it in plain Chinese and the JSON document that
+tools/verify_draw.py recomputes. (The annual plans' pages are in publication/views/plans.py.)"""
 
 import functools
 import hashlib
@@ -13,14 +13,14 @@ from django.http import FileResponse, Http404, JsonResponse, StreamingHttpRespon
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from inspections import selectors
 from inspections.services.draws import draw_document
 from inspections.services.sources import draw_timing_problems
+from publication.views.base import PublicListView, page_range
 from tools import verify_draw as algorithm
 
-PAGE_SIZE = 30
 SELECTIONS_PAGE_SIZE = 50
 VERIFIER_PATH = Path(algorithm.__file__)
 JSON_CHUNK = 64 * 1024
@@ -66,57 +66,14 @@ def _json_chunks(value) -> Iterator[bytes]:
     yield "".join(buffer).encode()
 
 
-class PlanListView(ListView):
-    """Published annual plans (Y3.4: by 31 January; later ones are marked late)."""
-
-    template_name = "inspections/plan_list.html"
-    context_object_name = "plans"
-    paginate_by = PAGE_SIZE
-
-    def get_queryset(self):
-        return selectors.plan_public_list()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2)
-        return context
-
-
-class PlanDetailView(TemplateView):
-    """One published plan (Y3.4, N7) with its revision history; drafts are 404."""
-
-    template_name = "inspections/plan_detail.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        public = selectors.plan_public_get(plan_id=kwargs["pk"])
-        if public is None:
-            raise Http404
-        context.update(
-            plan=public.plan,
-            sections=public.sections,
-            revisions=public.revisions,
-            content_revision=public.content_revision,
-        )
-        return context
-
-
-class DrawListView(ListView):
+class DrawListView(PublicListView):
     """Every draw, superseded ones included, newest first."""
 
     template_name = "inspections/draw_list.html"
     context_object_name = "draws"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return selectors.draw_public_list()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2)
-        return context
 
 
 STRATUM_LABELS = {
@@ -220,7 +177,7 @@ class DrawDetailView(TemplateView):
         return {
             "selection_rows": rows,
             "page_obj": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "page_range": page_range(page),
             "stage": stage,
             "borrowed_count": sum(
                 bool(m.get("borrowed"))
