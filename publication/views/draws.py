@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 from inspections import selectors
 from inspections.services.draws import draw_document
 from inspections.services.sources import draw_timing_problems
-from publication.views.base import PublicListView, page_range
+from publication.views.base import PublicListView, page_range, public_or_404
 from tools import verify_draw as algorithm
 
 SELECTIONS_PAGE_SIZE = 50
@@ -90,9 +90,7 @@ class DrawDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        public = selectors.draw_public_get(draw_id=kwargs["pk"])
-        if public is None:
-            raise Http404
+        public = public_or_404(selectors.draw_public_get(draw_id=kwargs["pk"]))
         draw, result, names = public.draw, public.result, public.jurisdiction_names
         announcement = public.announcement
         pools = _pool_rows(public.pools, names)
@@ -221,9 +219,7 @@ class DrawJsonView(View):
     """/draws/<id>.json: the document citizens verify (draw_document), streamed."""
 
     def get(self, request, pk: int):
-        draw = selectors.draw_full_get(draw_id=pk)
-        if draw is None:
-            raise Http404
+        draw = public_or_404(selectors.draw_full_get(draw_id=pk))
         response = StreamingHttpResponse(
             _json_chunks(draw_document(draw)), content_type="application/json; charset=utf-8"
         )

@@ -1,10 +1,9 @@
 """Public pages of the annual plans (Y3.4): anonymous, read-only."""
 
-from django.http import Http404
 from django.views.generic import TemplateView
 
 from inspections import selectors
-from publication.views.base import PublicListView
+from publication.views.base import PublicListView, public_or_404
 
 
 class PlanListView(PublicListView):
@@ -24,9 +23,7 @@ class PlanDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        public = selectors.plan_public_get(plan_id=kwargs["pk"])
-        if public is None:
-            raise Http404
+        public = public_or_404(selectors.plan_public_get(plan_id=kwargs["pk"]))
         context.update(
             plan=public.plan,
             sections=public.sections,

@@ -1,11 +1,11 @@
 """Public pages of the one list and two registries (一单两库 published, N6): no login needed."""
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from publication.selectors import results_of_institution
-from publication.views.base import PublicListView
+from publication.views.base import PublicListView, public_or_404
 from registry import selectors
 from registry.models import Institution, Sector
 from registry.validators import DIVISION_RE
@@ -89,9 +89,9 @@ class InstitutionDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        institution = selectors.institution_public_get(credit_code=kwargs["credit_code"])
-        if institution is None:
-            raise Http404
+        institution = public_or_404(
+            selectors.institution_public_get(credit_code=kwargs["credit_code"])
+        )
         context["institution"] = institution
         # Y3.2: its page gathers the inspection results too.
         context["results"] = results_of_institution(credit_code=institution.credit_code)

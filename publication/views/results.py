@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -23,7 +23,7 @@ from core.spreadsheets import csv_row
 from inspections.models import TargetResult
 from publication import selectors
 from publication.models import Publication
-from publication.views.base import PublicListView
+from publication.views.base import PublicListView, public_or_404
 from registry import selectors as registry_selectors
 
 COUNT_CACHE_SECONDS = 600
@@ -136,9 +136,7 @@ class ResultDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        notice = selectors.result_public_get(notice_id=kwargs["pk"])
-        if notice is None:
-            raise Http404
+        notice = public_or_404(selectors.result_public_get(notice_id=kwargs["pk"]))
         context.update(notice=notice, versions=selectors.notice_versions(notice=notice))
         return context
 
