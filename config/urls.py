@@ -26,8 +26,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("inspect/", include("inspections.urls_inspect")),
-    path("", include("registry.urls")),
-    path("", include("inspections.urls")),
+    # Every public page: publication/urls/ (each keeps its registry:/inspections:/publication: name).
     path("", include("publication.urls")),
 ]
 if settings.DEBUG:

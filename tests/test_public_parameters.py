@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from inspections.models import AnnualPlan, Draw
 from publication.services import notice_publish_all
-from publication.views import CSV_FIELDS
+from publication.views.results import CSV_FIELDS
 from tests.factories import InstitutionFactory
 from tests.fuzzing import fuzz_settings
 from tests.publication.conftest import *  # noqa: F403 (the fixtures report needs)

@@ -1,22 +1,3 @@
-"""The views of the inspections app: the public pages of plans and draws (`public`) and the
-inspectors' screens on /inspect/ (`inspect`, routed by inspections/urls_inspect.py)."""
-
-from inspections.views.public import (
-    DrawDetailView,
-    DrawJsonView,
-    DrawListJsonView,
-    DrawListView,
-    PlanDetailView,
-    PlanListView,
-    VerifierDownloadView,
-)
-
-__all__ = [
-    "DrawDetailView",
-    "DrawJsonView",
-    "DrawListJsonView",
-    "DrawListView",
-    "PlanDetailView",
-    "PlanListView",
-    "VerifierDownloadView",
-]
+"""The views of the inspections app: the inspectors' screens on /inspect/ (`inspect`,
+`report_review`, routed by inspections/urls_inspect.py). The public pages of plans and draws are
+publication's (publication/views/plans.py, draws.py)."""

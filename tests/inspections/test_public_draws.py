@@ -401,10 +401,10 @@ class TestDrawPage:
         assert reverse("inspections:draw_json", args=[draw.pk]) in text
 
     def test_selections_are_paginated(self, client, world, monkeypatch):
-        from inspections.views import public as public_views
+        from publication.views import draws as draw_views
 
         draw = world["redraw"]
-        monkeypatch.setattr(public_views, "SELECTIONS_PAGE_SIZE", 1)
+        monkeypatch.setattr(draw_views, "SELECTIONS_PAGE_SIZE", 1)
         url = reverse("inspections:draw_detail", args=[draw.pk])
         second = draw.result["selections"][1]
         assert second["digest"] not in page(client, url)

@@ -10,22 +10,22 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from core.spreadsheets import csv_row
 from inspections.models import TargetResult
 from publication import selectors
 from publication.models import Publication
+from publication.views.base import PublicListView, public_or_404
 from registry import selectors as registry_selectors
 
-PAGE_SIZE = 30
 COUNT_CACHE_SECONDS = 600
 ATOM_SIZE = 50
 CSV_FIELDS = [
@@ -72,10 +72,9 @@ class CountCachedPaginator(Paginator):
         return count
 
 
-class ResultListView(ListView):
+class ResultListView(PublicListView):
     template_name = "publication/result_list.html"
     context_object_name = "notices"
-    paginate_by = PAGE_SIZE
 
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
         latest = (
@@ -100,7 +99,6 @@ class ResultListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
         query = self.filters.as_query()
         # What each row shows, prepared here: the template engine's per-row lookups, filters and
         # URL reversals were most of the page's time at 30 rows (bench/public_load.py).
@@ -124,7 +122,6 @@ class ResultListView(ListView):
             ),
             categories=TargetResult.Category.choices,
             years=range(2020, 2031),
-            page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2),
             open_data={
                 fmt: reverse(f"publication:result_list_{fmt}")
                 + ("?" + urlencode(query) if query else "")
@@ -139,9 +136,7 @@ class ResultDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        notice = selectors.result_public_get(notice_id=kwargs["pk"])
-        if notice is None:
-            raise Http404
+        notice = public_or_404(selectors.result_public_get(notice_id=kwargs["pk"]))
         context.update(notice=notice, versions=selectors.notice_versions(notice=notice))
         return context
 

@@ -1,17 +1,14 @@
 """Public pages of the one list and two registries (一单两库 published, N6): no login needed."""
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
-from inspections.selectors import plans_current
-from publication.selectors import results_latest, results_of_institution
+from publication.selectors import results_of_institution
+from publication.views.base import PublicListView, public_or_404
 from registry import selectors
 from registry.models import Institution, Sector
 from registry.validators import DIVISION_RE
-
-PAGE_SIZE = 30
-HOME_RESULTS = 8
 
 
 def public_filters(
@@ -31,10 +28,9 @@ def public_filters(
     )
 
 
-class PublicListView(ListView):
-    """A searchable, paginated public list; subclasses say which selector feeds it."""
+class RegistryListView(PublicListView):
+    """A registry searchable by name or code, sector and jurisdiction (and status where given)."""
 
-    paginate_by = PAGE_SIZE
     statuses: list[str] | None = None
 
     def get_filters(self) -> selectors.PublicFilters:
@@ -44,24 +40,11 @@ class PublicListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
         context.update(
             filters=self.get_filters(),
             sectors=selectors.sectors_all(),
             jurisdictions=selectors.jurisdictions_all(),
-            page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2),
         )
-        return context
-
-
-class HomeView(TemplateView):
-    template_name = "registry/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["counts"] = selectors.registry_counts(day=timezone.localdate())
-        context["latest_results"] = results_latest(count=HOME_RESULTS)
-        context["plans"] = plans_current(year=timezone.localdate().year)
         return context
 
 
@@ -85,7 +68,7 @@ class CheckItemListView(TemplateView):
         return context
 
 
-class InstitutionListView(PublicListView):
+class InstitutionListView(RegistryListView):
     """The target registry (检查对象名录库, Y3.2). The risk tier is internal: never shown here."""
 
     template_name = "registry/institution_list.html"
@@ -106,16 +89,16 @@ class InstitutionDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        institution = selectors.institution_public_get(credit_code=kwargs["credit_code"])
-        if institution is None:
-            raise Http404
+        institution = public_or_404(
+            selectors.institution_public_get(credit_code=kwargs["credit_code"])
+        )
         context["institution"] = institution
         # Y3.2: its page gathers the inspection results too.
         context["results"] = results_of_institution(credit_code=institution.credit_code)
         return context
 
 
-class InspectorListView(PublicListView):
+class InspectorListView(RegistryListView):
     """The inspector registry (执法检查人员名录库, Y3.3): no phone, ID or login account."""
 
     template_name = "registry/inspector_list.html"

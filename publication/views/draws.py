@@ -1,6 +1,6 @@
-"""Public pages of the annual plans and of the double random draws (Y3.4, N10–N12, RFC 3797):
-anonymous, read-only. Each draw is published twice: a page that explains it in plain Chinese and
-the JSON document that tools/verify_draw.py recomputes."""
+"""Public pages of the double random draws (N10–N12, RFC 3797): anonymous, read-only. Each draw
+is published twice: a page that explains it in plain Chinese and the JSON document that
+tools/verify_draw.py recomputes. (The annual plans' pages are in publication/views/plans.py.)"""
 
 import functools
 import hashlib
@@ -9,18 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from inspections import selectors
 from inspections.services.draws import draw_document
 from inspections.services.sources import draw_timing_problems
+from publication.views.base import PublicListView, page_range, public_or_404
 from tools import verify_draw as algorithm
 
-PAGE_SIZE = 30
 SELECTIONS_PAGE_SIZE = 50
 VERIFIER_PATH = Path(algorithm.__file__)
 JSON_CHUNK = 64 * 1024
@@ -66,57 +66,14 @@ def _json_chunks(value) -> Iterator[bytes]:
     yield "".join(buffer).encode()
 
 
-class PlanListView(ListView):
-    """Published annual plans (Y3.4: by 31 January; later ones are marked late)."""
-
-    template_name = "inspections/plan_list.html"
-    context_object_name = "plans"
-    paginate_by = PAGE_SIZE
-
-    def get_queryset(self):
-        return selectors.plan_public_list()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2)
-        return context
-
-
-class PlanDetailView(TemplateView):
-    """One published plan (Y3.4, N7) with its revision history; drafts are 404."""
-
-    template_name = "inspections/plan_detail.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        public = selectors.plan_public_get(plan_id=kwargs["pk"])
-        if public is None:
-            raise Http404
-        context.update(
-            plan=public.plan,
-            sections=public.sections,
-            revisions=public.revisions,
-            content_revision=public.content_revision,
-        )
-        return context
-
-
-class DrawListView(ListView):
+class DrawListView(PublicListView):
     """Every draw, superseded ones included, newest first."""
 
     template_name = "inspections/draw_list.html"
     context_object_name = "draws"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return selectors.draw_public_list()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2)
-        return context
 
 
 STRATUM_LABELS = {
@@ -133,9 +90,7 @@ class DrawDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        public = selectors.draw_public_get(draw_id=kwargs["pk"])
-        if public is None:
-            raise Http404
+        public = public_or_404(selectors.draw_public_get(draw_id=kwargs["pk"]))
         draw, result, names = public.draw, public.result, public.jurisdiction_names
         announcement = public.announcement
         pools = _pool_rows(public.pools, names)
@@ -220,7 +175,7 @@ class DrawDetailView(TemplateView):
         return {
             "selection_rows": rows,
             "page_obj": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "page_range": page_range(page),
             "stage": stage,
             "borrowed_count": sum(
                 bool(m.get("borrowed"))
@@ -264,9 +219,7 @@ class DrawJsonView(View):
     """/draws/<id>.json: the document citizens verify (draw_document), streamed."""
 
     def get(self, request, pk: int):
-        draw = selectors.draw_full_get(draw_id=pk)
-        if draw is None:
-            raise Http404
+        draw = public_or_404(selectors.draw_full_get(draw_id=pk))
         response = StreamingHttpResponse(
             _json_chunks(draw_document(draw)), content_type="application/json; charset=utf-8"
         )
