@@ -6,7 +6,11 @@ practitioners), supervision (records, risk policies and recomputations) and insp
 conflicts); common holds what they share (no deletion, the spreadsheet import page, the export).
 Importing the package registers every screen once."""
 
-from registry.admin import check_items, inspectors, reference, supervision, targets
+# isort: off
+# In the order the screens were always registered in.
+from registry.admin import reference, check_items, targets, supervision, inspectors
+
+# isort: on
 from registry.admin.common import (
     MAX_ERRORS_SHOWN,
     UPLOAD_DIR,
