@@ -6,12 +6,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import services
+from core.admin.common import ImportPageMixin, render_page
 from core.exceptions import ServiceError
 from core.models import CalendarDay, CalendarYear
 
@@ -47,7 +47,7 @@ class CalendarImportForm(forms.Form):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(SimpleHistoryAdmin):
+class CalendarDayAdmin(ImportPageMixin, SimpleHistoryAdmin):
     list_display = ["date", "weekday", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
@@ -62,13 +62,6 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
         # Before the default URLs: "<path:object_id>/" would otherwise swallow "import/".
         view = self.admin_site.admin_view(self.import_view)
         return [path("import/", view, name="core_calendarday_import_csv"), *super().get_urls()]
-
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
-        return super().changelist_view(request, extra_context)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_import_permission(request):
@@ -95,13 +88,9 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
             else:
                 self._report_import(request, result, complete)
                 return HttpResponseRedirect(reverse("admin:core_calendarday_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("导入工作日历"),
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/core/calendarday/import_csv.html", context)
+        return render_page(
+            self, request, "admin/core/calendarday/import_csv.html", _("导入工作日历"), form=form
+        )
 
     def _report_import(self, request: HttpRequest, result: dict, complete: bool) -> None:
         years = ", ".join(str(y) for y in result["years"])

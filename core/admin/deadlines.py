@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
-from core.admin.common import ReadOnlyAdmin
+from core.admin.common import ReadOnlyAdmin, TimestampFilter, render_page
 from core.models import Deadline, OutboxEmail, Reminder
 from core.selectors import MET_LATE_SHOWN_DAYS, SOON_WORKDAYS, State, deadline_board
 from core.tasks import deadline_sweep_task
@@ -109,26 +108,26 @@ class DeadlineAdmin(ReadOnlyAdmin):
         board = deadline_board(
             responsible=request.user if mine else None, group_by=request.GET.get("group", "")
         )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("期限看板"),
-            "board": board,
-            "overdue_count": board.count(State.OVERDUE),
-            "soon_count": board.count(State.SOON),
-            "unknown_count": board.count(State.UNKNOWN),
-            "met_late_count": board.count(State.MET_LATE),
-            "mine": mine,
-            "states": State,
-            "soon_workdays": SOON_WORKDAYS,
-            "met_late_days": MET_LATE_SHOWN_DAYS,
-            "may_run_sweep": may_run_sweep(request.user),
+        return render_page(
+            self,
+            request,
+            "admin/core/deadline/board.html",
+            _("期限看板"),
+            board=board,
+            overdue_count=board.count(State.OVERDUE),
+            soon_count=board.count(State.SOON),
+            unknown_count=board.count(State.UNKNOWN),
+            met_late_count=board.count(State.MET_LATE),
+            mine=mine,
+            states=State,
+            soon_workdays=SOON_WORKDAYS,
+            met_late_days=MET_LATE_SHOWN_DAYS,
+            may_run_sweep=may_run_sweep(request.user),
             # Interrupted or failed e-mails wait for a person (issue 12 §8, core.mail).
-            "emails_to_review": OutboxEmail.objects.filter(
+            emails_to_review=OutboxEmail.objects.filter(
                 status__in=[OutboxEmail.Status.UNKNOWN, OutboxEmail.Status.FAILED]
             ).count(),
-        }
-        return TemplateResponse(request, "admin/core/deadline/board.html", context)
+        )
 
     def sweep_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
@@ -145,17 +144,11 @@ class DeadlineAdmin(ReadOnlyAdmin):
         return HttpResponseRedirect(back)
 
 
-class ReminderSentFilter(admin.SimpleListFilter):
+class ReminderSentFilter(TimestampFilter):
     title = _("发送状态")
     parameter_name = "sent"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("已发送")), ("no", _("未发送"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(sent_at__isnull=self.value() == "no")
-        return queryset
+    field = "sent_at"
+    yes, no = _("已发送"), _("未发送")
 
 
 @admin.register(Reminder)

@@ -4,28 +4,21 @@ list of theirs."""
 from django.contrib import admin
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core import deadlines
-from core.admin.common import ReadOnlyAdmin
+from core.admin.common import ReadOnlyAdmin, TimestampFilter, render_page
 from core.models import Notification
 
 MY_NOTIFICATIONS_SHOWN = 100
 
 
-class NotificationReadFilter(admin.SimpleListFilter):
+class NotificationReadFilter(TimestampFilter):
     title = _("阅读状态")
     parameter_name = "read"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("已读")), ("no", _("未读"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(read_at__isnull=self.value() == "no")
-        return queryset
+    field = "read_at"
+    yes, no = _("已读"), _("未读")
 
 
 @admin.register(Notification)
@@ -49,14 +42,14 @@ class NotificationAdmin(ReadOnlyAdmin):
         notifications = Notification.objects.filter(user=request.user).order_by(
             F("read_at").desc(nulls_first=True), "-created_at", "-pk"
         )[:MY_NOTIFICATIONS_SHOWN]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("我的通知"),
-            "notifications": notifications,
-            "shown": MY_NOTIFICATIONS_SHOWN,
-        }
-        return TemplateResponse(request, "admin/core/notification/mine.html", context)
+        return render_page(
+            self,
+            request,
+            "admin/core/notification/mine.html",
+            _("我的通知"),
+            notifications=notifications,
+            shown=MY_NOTIFICATIONS_SHOWN,
+        )
 
     def read_view(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST":

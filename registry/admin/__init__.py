@@ -17,6 +17,7 @@ from registry.admin.common import (
     ImportForm,
     RegistryAdmin,
     SafeExportMixin,
+    SpreadsheetAdmin,
     SpreadsheetImportMixin,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "ImportForm",
     "RegistryAdmin",
     "SafeExportMixin",
+    "SpreadsheetAdmin",
     "SpreadsheetImportMixin",
     "check_items",
     "inspectors",

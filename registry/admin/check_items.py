@@ -5,39 +5,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from registry import resources
-from registry.admin.common import RegistryAdmin, SafeExportMixin, SpreadsheetImportMixin
+from registry.admin.common import SpreadsheetAdmin
 from registry.models import CheckItem, Method
 
 
-class CheckItemForm(forms.ModelForm):
-    methods = forms.MultipleChoiceField(
-        label=_("抽查方式"), choices=Method.choices, widget=forms.CheckboxSelectMultiple
-    )
-
-    class Meta:
-        model = CheckItem
-        fields = [
-            "sector",
-            "code",
-            "name",
-            "content",
-            "legal_basis",
-            "organizing_body",
-            "methods",
-            "default_ratio",
-            "frequency_per_year",
-            "is_key",
-            "effective_from",
-            "effective_to",
-            "order",
-        ]
-
-
 @admin.register(CheckItem)
-class CheckItemAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+class CheckItemAdmin(SpreadsheetAdmin):
     import_kind = "check-items"
     resource_classes = [resources.CheckItemResource]
-    form = CheckItemForm
     list_display = [
         "code",
         "name",
@@ -56,3 +31,10 @@ class CheckItemAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
     @admin.display(description=_("抽查方式"))
     def methods_display(self, obj):
         return obj.get_methods_display()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "methods":  # check-boxes, not the JSON field's text box
+            return forms.MultipleChoiceField(
+                label=_("抽查方式"), choices=Method.choices, widget=forms.CheckboxSelectMultiple
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -1,18 +1,19 @@
 """What every registry screen shares: records are never deleted (RegistryAdmin), and the
-spreadsheet import page and the export that the registries and the check-item list offer."""
+spreadsheet import page and the export that the registries and the check-item list offer
+(SpreadsheetAdmin, both together)."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin.common import ImportPageMixin, render_page
 from core.exceptions import ServiceError
 from registry import resources
 from registry.imports import registry_import_file, uploads
@@ -28,7 +29,7 @@ class ImportForm(forms.Form):
     )
 
 
-class SpreadsheetImportMixin:
+class SpreadsheetImportMixin(ImportPageMixin):
     """An "import" page in the changelist: check the file first (nothing written), show every bad
     row or what would change, then import on confirmation — all or nothing."""
 
@@ -45,20 +46,10 @@ class SpreadsheetImportMixin:
             ),
         ] + super().get_urls()
 
-    def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
-        return super().changelist_view(request, extra_context)
-
     def spreadsheet_import_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("从表格导入：%(name)s") % {"name": self.opts.verbose_name_plural},
             "kind": self.import_kind,
             "upload_minutes": settings.IMPORT_UPLOAD_MAX_AGE // 60,
         }
@@ -69,8 +60,9 @@ class SpreadsheetImportMixin:
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             self._check(request, form, context)
-        context["form"] = form
-        return TemplateResponse(request, "admin/registry/spreadsheet_import.html", context)
+        title = gettext("从表格导入：%(name)s") % {"name": self.opts.verbose_name_plural}
+        template = "admin/registry/spreadsheet_import.html"
+        return render_page(self, request, template, title, form=form, **context)
 
     # The file waiting for its confirmation is this session's, one per kind: a new upload
     # replaces it, and no one else can confirm it (registry.imports.uploads).
@@ -164,3 +156,8 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+class SpreadsheetAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+    """A registry (or the check-item list) that is imported and exported as a spreadsheet: set
+    `import_kind` (a KIND of import_registry) and `resource_classes` (what the export writes)."""

@@ -7,12 +7,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry import resources
-from registry.admin.common import RegistryAdmin, SafeExportMixin, SpreadsheetImportMixin
+from registry.admin.common import SpreadsheetAdmin
 from registry.models import Conflict, Inspector
 
 
 @admin.register(Inspector)
-class InspectorAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+class InspectorAdmin(SpreadsheetAdmin):
     import_kind = "inspectors"
     resource_classes = [resources.InspectorResource]
     list_display = [
@@ -50,7 +50,7 @@ class InspectorAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+class ConflictAdmin(SpreadsheetAdmin):
     import_kind = "conflicts"
     resource_classes = [resources.ConflictResource]
     list_display = [

@@ -3,6 +3,7 @@ the log of whole recomputations."""
 
 from django.contrib import admin
 
+from core.admin.common import ReadOnlyAdmin
 from registry.admin.common import RegistryAdmin
 from registry.models import Institution, RiskPolicy, RiskRefresh, SupervisionRecord
 from registry.services import institution_risk_refresh
@@ -34,20 +35,11 @@ class SupervisionRecordAdmin(RegistryAdmin):
 
 
 @admin.register(RiskRefresh)
-class RiskRefreshAdmin(admin.ModelAdmin):
+class RiskRefreshAdmin(ReadOnlyAdmin):
     """When the tiers were last recomputed as a whole: written by the system only."""
 
     list_display = ["day", "started_at", "finished_at", "assessed", "changed"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RiskPolicy)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry import resources
-from registry.admin.common import RegistryAdmin, SafeExportMixin, SpreadsheetImportMixin
+from registry.admin.common import SpreadsheetAdmin
 from registry.models import Institution, Practitioner, RiskTier, SupervisionRecord
 from registry.services import institution_risk_refresh
 from registry.validators import mask_id_number, mask_phone
@@ -20,7 +20,7 @@ class SupervisionRecordInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+class InstitutionAdmin(SpreadsheetAdmin):
     import_kind = "institutions"
     resource_classes = [resources.InstitutionResource]
     list_display = ["name", "credit_code", "sector", "jurisdiction", "status", "risk"]
@@ -81,7 +81,7 @@ class InstitutionAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(SpreadsheetImportMixin, SafeExportMixin, RegistryAdmin):
+class PractitionerAdmin(SpreadsheetAdmin):
     import_kind = "practitioners"
     resource_classes = [resources.PractitionerResource]
     list_display = [
