@@ -31,7 +31,11 @@ class SafeXLSX(base_formats.XLSX):
 EXPORT_FORMATS = [SafeCSV, SafeXLSX]
 
 
+# Each resource declares its columns in the order the import reads them (registry.imports.kinds);
+# its Meta names them again because django-import-export exports only the fields listed there.
 def _col(attribute: str, header: str) -> fields.Field:
+    """A column: a field, a path through relations ("sector__name") or a method of the model's
+    ("get_status_display", a choice written as its label, as the import reads it back)."""
     return fields.Field(attribute=attribute, column_name=header)
 
 
@@ -43,7 +47,7 @@ class InstitutionResource(resources.ModelResource):
     licence_number = _col("licence_number", "执业许可证号")
     person_in_charge = _col("person_in_charge", "负责人")
     address = _col("address", "地址")
-    status = fields.Field(column_name="状态")
+    status = _col("get_status_display", "状态")
     founded_on = _col("founded_on", "成立日期")
     size = _col("size", "规模")
 
@@ -62,9 +66,6 @@ class InstitutionResource(resources.ModelResource):
             "size",
         )
 
-    def dehydrate_status(self, obj):
-        return obj.get_status_display()
-
     def get_queryset(self):
         return super().get_queryset().select_related("sector", "jurisdiction")
 
@@ -76,7 +77,7 @@ class PractitionerResource(resources.ModelResource):
     name = _col("name", "姓名")
     institution = _col("institution__credit_code", "统一社会信用代码")
     id_number = fields.Field(column_name="身份证号")
-    status = fields.Field(column_name="状态")
+    status = _col("get_status_display", "状态")
     phone = fields.Field(column_name="联系电话")
 
     class Meta:
@@ -89,9 +90,6 @@ class PractitionerResource(resources.ModelResource):
             "status",
             "phone",
         )
-
-    def dehydrate_status(self, obj):
-        return obj.get_status_display()
 
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
@@ -113,8 +111,8 @@ class InspectorResource(resources.ModelResource):
     jurisdiction = _col("jurisdiction__code", "辖区代码")
     certificate_valid_to = _col("certificate_valid_to", "证件有效期至")
     sectors = fields.Field(column_name="可检查行业")
-    staff_type = fields.Field(column_name="人员类别")
-    status = fields.Field(column_name="状态")
+    staff_type = _col("get_staff_type_display", "人员类别")
+    status = _col("get_status_display", "状态")
     certificate_valid_from = _col("certificate_valid_from", "证件有效期起")
     issuing_authority = _col("issuing_authority", "发证机关")
 
@@ -135,12 +133,6 @@ class InspectorResource(resources.ModelResource):
     def dehydrate_sectors(self, obj):
         return "、".join(s.name for s in obj.sectors.all())
 
-    def dehydrate_staff_type(self, obj):
-        return obj.get_staff_type_display()
-
-    def dehydrate_status(self, obj):
-        return obj.get_status_display()
-
     def get_queryset(self):
         return super().get_queryset().select_related("jurisdiction").prefetch_related("sectors")
 
@@ -152,7 +144,7 @@ class CheckItemResource(resources.ModelResource):
     content = _col("content", "抽查内容")
     legal_basis = _col("legal_basis", "抽查依据")
     organizing_body = _col("organizing_body", "抽查主体")
-    methods = fields.Field(column_name="抽查方式")
+    methods = _col("get_methods_display", "抽查方式")
     default_ratio = fields.Field(column_name="抽查比例")
     frequency_per_year = _col("frequency_per_year", "抽查频次")
     is_key = fields.Field(column_name="重点事项")
@@ -178,9 +170,6 @@ class CheckItemResource(resources.ModelResource):
             "order",
         )
 
-    def dehydrate_methods(self, obj):
-        return obj.get_methods_display()
-
     def dehydrate_default_ratio(self, obj):
         return f"{obj.default_ratio.normalize():f}%"
 
@@ -194,12 +183,12 @@ class CheckItemResource(resources.ModelResource):
 class ConflictResource(resources.ModelResource):
     inspector = _col("inspector__certificate_number", "执法证号")
     institution = _col("institution__credit_code", "统一社会信用代码")
-    kind = fields.Field(column_name="关系类型")
+    kind = _col("get_kind_display", "关系类型")
     practitioner = _col("practitioner__certificate_number", "执业证号")
     note = _col("note", "说明")
     valid_from = _col("valid_from", "起始日期")
     valid_to = _col("valid_to", "截止日期")
-    source = fields.Field(column_name="来源")
+    source = _col("get_source_display", "来源")
 
     class Meta:
         model = Conflict
@@ -213,12 +202,6 @@ class ConflictResource(resources.ModelResource):
             "valid_to",
             "source",
         )
-
-    def dehydrate_kind(self, obj):
-        return obj.get_kind_display()
-
-    def dehydrate_source(self, obj):
-        return obj.get_source_display()
 
     def get_queryset(self):
         return super().get_queryset().select_related("inspector", "institution", "practitioner")

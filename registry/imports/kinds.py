@@ -159,6 +159,20 @@ def sectors_of(value: str, lk: Lookups) -> list[int]:
     return parse_multi(value, lk.sectors, _("行业"))
 
 
+def date(value: str, lk: Lookups):
+    return parse_date(value)
+
+
+def integer(value: str, lk: Lookups):
+    return parse_int(value)
+
+
+# The references more than one kind makes.
+SECTOR = lookup("sectors", gettext_lazy("行业"))
+JURISDICTION = lookup("jurisdictions", gettext_lazy("辖区代码"))
+INSTITUTION = lookup("institutions", gettext_lazy("统一社会信用代码"))
+
+
 @dataclass
 class ImportKind:
     """One KIND of `import_registry`."""
@@ -231,6 +245,8 @@ CHECKS = {
 }
 
 
+# Each kind spelled out column by column, alike in shape but kept as a table: the columns are the
+# interface bureaus fill in (docs/import-formats.md), and each reads best beside its header.
 KINDS: dict[str, ImportKind] = {
     "institutions": ImportKind(
         name="institutions",
@@ -239,19 +255,14 @@ KINDS: dict[str, ImportKind] = {
         columns=[
             Column("统一社会信用代码", "credit_code", credit_code, required=True),
             Column("机构名称", "name", text(200), required=True),
-            Column("行业", "sector_id", lookup("sectors", gettext_lazy("行业")), required=True),
-            Column(
-                "辖区代码",
-                "jurisdiction_id",
-                lookup("jurisdictions", gettext_lazy("辖区代码")),
-                required=True,
-            ),
+            Column("行业", "sector_id", SECTOR, required=True),
+            Column("辖区代码", "jurisdiction_id", JURISDICTION, required=True),
             Column("执业许可证号", "licence_number", text(50)),
             Column("负责人", "person_in_charge", text(50)),
             Column("地址", "address", text(300)),
             Column("状态", "status", choice(INSTITUTION_STATUS, gettext_lazy("状态"))),
-            Column("成立日期", "founded_on", lambda v, lk: parse_date(v)),
-            Column("规模", "size", lambda v, lk: parse_int(v)),
+            Column("成立日期", "founded_on", date),
+            Column("规模", "size", integer),
         ],
         defaults={"status": Institution.Status.PRACTISING},
     ),
@@ -262,12 +273,7 @@ KINDS: dict[str, ImportKind] = {
         columns=[
             Column("执业证号", "certificate_number", text(30), required=True),
             Column("姓名", "name", text(50), required=True),
-            Column(
-                "统一社会信用代码",
-                "institution_id",
-                lookup("institutions", gettext_lazy("统一社会信用代码")),
-                required=True,
-            ),
+            Column("统一社会信用代码", "institution_id", INSTITUTION, required=True),
             Column("身份证号", "id_number", id_number),
             Column("状态", "status", choice(PRACTITIONER_STATUS, gettext_lazy("状态"))),
             Column("联系电话", "phone", text(20)),
@@ -281,15 +287,8 @@ KINDS: dict[str, ImportKind] = {
         columns=[
             Column("执法证号", "certificate_number", text(30), required=True),
             Column("姓名", "name", text(50), required=True),
-            Column(
-                "辖区代码",
-                "jurisdiction_id",
-                lookup("jurisdictions", gettext_lazy("辖区代码")),
-                required=True,
-            ),
-            Column(
-                "证件有效期至", "certificate_valid_to", lambda v, lk: parse_date(v), required=True
-            ),
+            Column("辖区代码", "jurisdiction_id", JURISDICTION, required=True),
+            Column("证件有效期至", "certificate_valid_to", date, required=True),
             Column("可检查行业", "sectors", sectors_of, required=True),
             Column(
                 "人员类别",
@@ -298,7 +297,7 @@ KINDS: dict[str, ImportKind] = {
                 required=True,
             ),
             Column("状态", "status", choice(INSPECTOR_STATUS, gettext_lazy("状态"))),
-            Column("证件有效期起", "certificate_valid_from", lambda v, lk: parse_date(v)),
+            Column("证件有效期起", "certificate_valid_from", date),
             Column("发证机关", "issuing_authority", text(100)),
         ],
         m2m="sectors",
@@ -309,7 +308,7 @@ KINDS: dict[str, ImportKind] = {
         key_fields=("code",),
         columns=[
             Column("事项编码", "code", text(30), required=True),
-            Column("行业", "sector_id", lookup("sectors", gettext_lazy("行业")), required=True),
+            Column("行业", "sector_id", SECTOR, required=True),
             Column("事项名称", "name", text(200), required=True),
             Column("抽查内容", "content", text(5000), required=True),
             Column("抽查依据", "legal_basis", text(5000), required=True),
@@ -329,9 +328,9 @@ KINDS: dict[str, ImportKind] = {
                 required=True,
             ),
             Column("重点事项", "is_key", lambda v, lk: parse_bool(v)),
-            Column("生效日期", "effective_from", lambda v, lk: parse_date(v)),
-            Column("失效日期", "effective_to", lambda v, lk: parse_date(v)),
-            Column("排序", "order", lambda v, lk: parse_int(v)),
+            Column("生效日期", "effective_from", date),
+            Column("失效日期", "effective_to", date),
+            Column("排序", "order", integer),
         ],
     ),
     "conflicts": ImportKind(
@@ -345,19 +344,14 @@ KINDS: dict[str, ImportKind] = {
                 lookup("inspectors", gettext_lazy("执法证号")),
                 required=True,
             ),
-            Column(
-                "统一社会信用代码",
-                "institution_id",
-                lookup("institutions", gettext_lazy("统一社会信用代码")),
-                required=True,
-            ),
+            Column("统一社会信用代码", "institution_id", INSTITUTION, required=True),
             Column(
                 "关系类型", "kind", choice(CONFLICT_KIND, gettext_lazy("关系类型")), required=True
             ),
             Column("执业证号", "_practitioner", lookup("practitioners", gettext_lazy("执业证号"))),
             Column("说明", "note", text(2000)),
-            Column("起始日期", "valid_from", lambda v, lk: parse_date(v)),
-            Column("截止日期", "valid_to", lambda v, lk: parse_date(v)),
+            Column("起始日期", "valid_from", date),
+            Column("截止日期", "valid_to", date),
             Column("来源", "source", choice(CONFLICT_SOURCE, gettext_lazy("来源"))),
         ],
     ),

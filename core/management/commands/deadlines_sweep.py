@@ -1,27 +1,19 @@
 """`python manage.py deadlines_sweep [--date YYYY-MM-DD] [--send-now]`: the daily deadline sweep
 on demand (issue 4 §4). The reminders are sent by the Celery worker, or here with --send-now."""
 
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from core.deadlines import deadline_sweep, reminder_send
 from core.exceptions import EmailDeferred
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("“%(value)s”不是 YYYY-MM-DD 格式的日期。") % {"value": value}) from exc
+from core.management.arguments import iso_date
 
 
 class Command(BaseCommand):
     help = _("检查全部未办结的期限：补算截止日期，发送到期前、到期当日提醒和逾期报告。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=_date, help=_("按该日期检查（默认今天，北京时间）"))
+        parser.add_argument("--date", type=iso_date, help=_("按该日期检查（默认今天，北京时间）"))
         parser.add_argument(
             "--send-now",
             action="store_true",

@@ -1,22 +1,14 @@
 """`python manage.py workdays add 2026-09-25 20` → 2026-10-29, and calendar maintenance."""
 
-import datetime as dt
 from pathlib import Path
 
-from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from core import services
 from core.exceptions import ServiceError
 from core.history import ActingCommand
+from core.management.arguments import iso_date
 from core.models import CalendarYear
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("“%(value)s”不是 YYYY-MM-DD 格式的日期。") % {"value": value}) from exc
 
 
 class Command(ActingCommand):
@@ -52,11 +44,13 @@ class Command(ActingCommand):
             raise SystemExit(exc.exit_code) from exc
 
     def do_add(self, options):
-        day = services.workdays_add(start=_date(options["date"]), days=options["days"])
+        day = services.workdays_add(start=iso_date(options["date"]), days=options["days"])
         self.stdout.write(day.isoformat())
 
     def do_between(self, options):
-        count = services.workdays_between(start=_date(options["start"]), end=_date(options["end"]))
+        count = services.workdays_between(
+            start=iso_date(options["start"]), end=iso_date(options["end"])
+        )
         self.stdout.write(str(count))
 
     def do_import(self, options):

@@ -1,0 +1,66 @@
+"""Users and groups, with permission pickers that name each permission in the screens' language."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# Django stores each permission's name once, in English ("Can add log entry"), whatever language
+# the screens speak: the user and group pickers name permissions from the model's verbose name.
+DEFAULT_ACTIONS = {"add": _("增加"), "change": _("修改"), "delete": _("删除"), "view": _("查看")}
+
+
+def model_label(model) -> str:
+    """A model's name for people; simple-history's copies ("historical 检查任务", which it does
+    not translate) as the history of the model they copy."""
+    original = getattr(model, "instance_type", None)
+    if original is None:
+        return str(model._meta.verbose_name)
+    owner = original._meta.auto_created  # the history of a many-to-many field
+    if owner:
+        field = next(f for f in owner._meta.many_to_many if f.remote_field.through is original)
+        return gettext("%(model)s的%(field)s（历史记录）") % {
+            "model": owner._meta.verbose_name,
+            "field": field.verbose_name,
+        }
+    return gettext("%(model)s（历史记录）") % {"model": original._meta.verbose_name}
+
+
+class PermissionField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        model = obj.content_type.model_class()
+        if model is None:  # a model removed since
+            return str(obj)
+        action, _sep, rest = obj.codename.partition("_")
+        if action in DEFAULT_ACTIONS and rest == model._meta.model_name:
+            what = DEFAULT_ACTIONS[action]
+        else:
+            what = obj.name  # the project's own permissions are named in Chinese
+        return f"{model._meta.app_config.verbose_name} | {model_label(model)} | {what}"
+
+
+class PermissionLabels:
+    """For UserAdmin and GroupAdmin: their permission pickers, labelled by PermissionField."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["form_class"] = PermissionField
+            kwargs.setdefault("queryset", Permission.objects.select_related("content_type"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabels, auth_admin.GroupAdmin):
+    pass
