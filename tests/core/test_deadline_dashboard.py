@@ -11,7 +11,8 @@ from django.urls import reverse
 from core.deadlines import deadline_meet, deadline_open
 from core.models import Deadline, Notification
 from inspections.models import InspectionTask
-from tests.factories import UserFactory, sector
+from tests.core.deadline_data import task_ending
+from tests.factories import UserFactory
 from tests.inspections.conftest import clock
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +25,7 @@ READ = reverse("admin:core_notification_read")
 
 
 def task(name: str, ends_on: str) -> InspectionTask:
-    ends = dt.date.fromisoformat(ends_on)
-    return InspectionTask.objects.create(
-        kind=InspectionTask.Kind.SPECIAL,
-        name=name,
-        sector=sector("lawyer"),
-        starts_on=ends - dt.timedelta(days=10),
-        ends_on=ends,
-    )
+    return task_ending(dt.date.fromisoformat(ends_on), name, days=10)
 
 
 def report_due(
