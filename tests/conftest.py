@@ -9,6 +9,7 @@ from django.db import connection
 
 from core import roles
 from tests.factories import UserFactory
+from tests.workers import worker_start
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -46,6 +47,16 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_cache():
     """Each test starts with an empty cache (the results list caches its counts)."""
     cache.clear()
+
+
+@pytest.fixture
+def worker():
+    """A Celery worker on the configured broker and the test database (tests/workers.py), stopped
+    at the end; what it printed is in `worker.stdout`."""
+    proc = worker_start()
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 @pytest.fixture
