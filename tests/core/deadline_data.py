@@ -33,17 +33,24 @@ def task_ending(
     )
 
 
-def report_deadline(task: InspectionTask, responsible=None) -> Deadline:
+def report_deadline(
+    task: InspectionTask,
+    responsible=None,
+    *,
+    kind: str = Deadline.Kind.REPORT,
+    what: str = "完成抽查报告",
+    url: str = "/admin/inspections/inspectiontask/1/change/",
+) -> Deadline:
     """As inspections_open opens it when the draw is executed (N13)."""
     return deadline_open(
-        kind=Deadline.Kind.REPORT,
+        kind=kind,
         subject=task,
         starts_on=task.ends_on,
         workdays=5,
-        title=f"{task}：完成抽查报告",
+        title=f"{task}：{what}",
         rule="N13：检查结束后 5 个工作日内完成抽查报告",
         responsible=responsible,
-        url="/admin/inspections/inspectiontask/1/change/",
+        url=url,
     )
 
 

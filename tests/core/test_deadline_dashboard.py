@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from core.deadlines import deadline_meet, deadline_open
+from core.deadlines import deadline_meet
 from core.models import Deadline, Notification
 from inspections.models import InspectionTask
-from tests.core.deadline_data import task_ending
+from tests.core.deadline_data import report_deadline, task_ending
 from tests.factories import UserFactory
 from tests.inspections.conftest import clock
 
@@ -31,15 +31,7 @@ def task(name: str, ends_on: str) -> InspectionTask:
 def report_due(
     subject: InspectionTask, responsible, kind=Deadline.Kind.REPORT, what="完成抽查报告"
 ) -> Deadline:
-    return deadline_open(
-        kind=kind,
-        subject=subject,
-        starts_on=subject.ends_on,
-        workdays=5,
-        title=f"{subject}：{what}",
-        rule="N13：检查结束后 5 个工作日内完成抽查报告",
-        responsible=responsible,
-    )
+    return report_deadline(subject, responsible, kind=kind, what=what, url="")
 
 
 def person(username: str, name: str):

@@ -25,9 +25,10 @@ LOTTERIES = [
 LOTTERY_VALUES = ["6 2 1", "3 9 14 22 27 31 8", "5 12 19 27 33 3 11"]
 
 
-def run_verifier(path: Path, *args: str) -> subprocess.CompletedProcess:
+def run_verifier(path: Path, *args) -> subprocess.CompletedProcess:
+    """tools/verify_draw.py run on the document at `path`, with `args` (`--announcement FILE`)."""
     return subprocess.run(
-        [sys.executable, str(VERIFIER), str(path), *args],
+        [sys.executable, str(VERIFIER), str(path), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=60,
