@@ -12,6 +12,8 @@ from _common import DIVISION, REPO, credit_code
 
 PRACTITIONERS_PER_INSTITUTION = 20
 
+# The headers written out as a bureau's spreadsheet has them, not read from registry.imports:
+# the files are the input the importer is measured on.
 INSTITUTION_HEADER = [
     "统一社会信用代码",
     "机构名称",

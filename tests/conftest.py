@@ -70,6 +70,7 @@ def _user_in(group_name: str, username: str, *, is_staff: bool = True):
     return user
 
 
+# One fixture per role, each spelled out, so that a test names the roles it needs.
 @pytest.fixture
 def staff_user(db):
     return _user_in(roles.STAFF, "staff")
