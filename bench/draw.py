@@ -30,312 +30,52 @@ mean nothing.
 
 import argparse
 import cProfile
-import datetime as dt
 import io
 import json
 import os
 import pstats
-import random
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import REPO, fresh_database, setup_django, timed, timed_calls
+from _draw_data import (
+    ANNOUNCED_AT,
+    EXECUTED_AT,
+    RATIO,
+    SOURCES,
+    TEAM_SIZE,
+    VALUES,
+    approved_task,
+    generate,
+    plan_and_users,
+    reused_context,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench_draw"
 DEFAULT_OUT = REPO / "bench" / "out"
-DIVISION, NEIGHBOUR = "500103", "500105"  # 渝中区 and 江北区
 INSTITUTIONS, INSPECTORS, CONFLICTS = 40_000, 10_000, 200_000
 # --quick: the same steps on a registry small enough to set up in a second.
 QUICK = {"institutions": 400, "inspectors": 100, "conflicts": 400, "repeat": 2}
-NEIGHBOUR_INSPECTORS = 400  # of the 10,000: borrowed only when needed (N11)
-RATIO = 5  # % in every tier: about 2,000 targets
-TEAM_SIZE = 2
-SEED = 20261012
-ROUND = (dt.date(2026, 10, 12), dt.date(2026, 12, 18))
-SOURCES = [
-    {"kind": "ssq", "name": "中国福利彩票双色球第2026115期", "date": "2026-10-08"},
-    {"kind": "dlt", "name": "超级大乐透第26115期", "date": "2026-10-07"},
-    {"kind": "index", "name": "上证综合指数收盘点位", "date": "2026-10-09"},
-]
-VALUES = [[3, 9, 14, 21, 27, 30, 11], [2, 8, 17, 25, 33, 4, 10], [391245]]
-# The draw is replayed at its own dates, whatever day the benchmark runs: announced before the
-# sources, executed once they are all out.
-ANNOUNCED_AT = dt.datetime(2026, 10, 6, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-EXECUTED_AT = dt.datetime(2026, 10, 9, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 # The requirement's targets.
 TARGET_DRAW_S, TARGET_FLOOR_RATIO, TARGET_VERIFY_S = 5.0, 2.0, 5.0
 
 
-# -- Django ---------------------------------------------------------------------------------------
-def setup_django(database_url: str) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ.setdefault("DJANGO_DEBUG", "False")  # DEBUG keeps every query's SQL in memory
-    import django
-
-    django.setup()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(database_url)
-    name = params.get("dbname", "")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-@contextmanager
-def timed(label: str, sink: dict | None = None):
-    started = time.perf_counter()
-    yield
-    seconds = time.perf_counter() - started
-    if sink is not None:
-        sink[label] = sink.get(label, 0.0) + seconds
-    else:
-        print(f"  {label}: {seconds:.1f} s", flush=True)
-
-
-# -- data -----------------------------------------------------------------------------------------
-def credit_code(serial: int) -> str:
-    from registry.validators import credit_code_check_char
-
-    body = f"31{DIVISION}{serial:09d}"  # 31: law firm (SPEC §7)
-    return body + credit_code_check_char(body)
-
-
-def copy_rows(table: str, columns: list[str], rows) -> None:
-    """COPY rows into a table through Django's own (autocommit) connection."""
-    from django.db import connection
-
-    connection.ensure_connection()
-    with (
-        connection.connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
-def generate(n_institutions: int, n_inspectors: int, n_conflicts: int) -> dict:
-    from django.db import connection
-
-    from registry.models import (
-        CheckItem,
-        Conflict,
-        Inspector,
-        Institution,
-        Jurisdiction,
-        Sector,
-        SupervisionRecord,
-    )
-    from registry.services import institution_risk_refresh
-
-    rng = random.Random(SEED)
-    lawyer = Sector.objects.get(code=Sector.Code.LAWYER)
-    city = Jurisdiction.objects.create(code="500000", name="重庆市", level="province")
-    home = Jurisdiction.objects.create(code=DIVISION, name="渝中区", level="county", parent=city)
-    neighbour = Jurisdiction.objects.create(
-        code=NEIGHBOUR, name="江北区", level="county", parent=city
-    )
-    home.neighbours.add(neighbour)
-    CheckItem.objects.bulk_create(
-        CheckItem(
-            sector=lawyer,
-            code=f"LS-{k:02d}",
-            name=f"律师事务所检查事项{k}",
-            content="检查内容",
-            legal_basis=f"《中华人民共和国律师法》第{20 + k}条",
-            organizing_body="重庆市渝中区司法局",
-            methods=["on_site"],
-            default_ratio=RATIO,
-            order=k,
-        )
-        for k in range(1, 11)
-    )
-
-    with timed(f"COPY {n_institutions:,} institutions"):
-        copy_rows(
-            Institution._meta.db_table,
-            ["credit_code", "name", "sector_id", "jurisdiction_id", "licence_number"]
-            + ["person_in_charge", "address", "status", "founded_on", "size"]
-            + ["risk_tier", "risk_reasons"],
-            (
-                (credit_code(i), f"重庆测试{i}律师事务所", lawyer.id, home.id, f"31500{i:010d}")
-                + (f"负责人{i}", f"重庆市渝中区测试路{i}号", "practising", "2000-01-01", 20)
-                + ("normal", "[]")
-                for i in range(1, n_institutions + 1)
-            ),
-        )
-    institution_ids = list(Institution.objects.order_by("id").values_list("id", flat=True))
-
-    # Y3.2: 10 % key (a penalty), 30 % reduced (clean, satisfied, pro bono), 60 % normal.
-    with timed("COPY supervision records"):
-        today = dt.date.today()
-        records = []
-        for pk in institution_ids:
-            profile = rng.random()
-            if profile < 0.10:
-                records.append((pk, "penalty", today - dt.timedelta(days=200), True, None))
-            elif profile < 0.40:
-                records.append((pk, "satisfaction", today - dt.timedelta(days=50), True, 95))
-                records.append((pk, "pro_bono", today - dt.timedelta(days=120), True, None))
-            else:
-                records.append((pk, "satisfaction", today - dt.timedelta(days=70), True, 80))
-        copy_rows(
-            SupervisionRecord._meta.db_table,
-            ["institution_id", "kind", "date", "valid", "score", "reference", "description"],
-            (r + ("", "") for r in records),
-        )
-    with timed("risk tiers (institution_risk_refresh, all institutions: the nightly run)"):
-        institution_risk_refresh()
-
-    with timed(f"COPY {n_inspectors:,} inspectors and their sectors"):
-        local = n_inspectors - min(NEIGHBOUR_INSPECTORS, n_inspectors // 10)
-        copy_rows(
-            Inspector._meta.db_table,
-            ["name", "certificate_number", "certificate_valid_from", "certificate_valid_to"]
-            + ["issuing_authority", "jurisdiction_id", "staff_type", "status"],
-            (
-                (f"检查员{j}", f"{DIVISION if j <= local else NEIGHBOUR}{j:08d}")
-                + ("2020-01-01", "2030-12-31", "重庆市人民政府")
-                + (home.id if j <= local else neighbour.id, "bureau", "active")
-                for j in range(1, n_inspectors + 1)
-            ),
-        )
-        inspector_ids = list(Inspector.objects.order_by("id").values_list("id", flat=True))
-        copy_rows(
-            Inspector.sectors.through._meta.db_table,
-            ["inspector_id", "sector_id"],
-            ((pk, lawyer.id) for pk in inspector_ids),
-        )
-
-    with timed(f"COPY {n_conflicts:,} conflicts"):
-        pairs = set()
-        while len(pairs) < n_conflicts:
-            pairs.add((rng.choice(inspector_ids), rng.choice(institution_ids)))
-        copy_rows(
-            Conflict._meta.db_table,
-            ["inspector_id", "institution_id", "kind", "source", "note"],
-            (pair + ("other", "self", "") for pair in sorted(pairs)),
-        )
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return {"sector": lawyer, "home": home}
-
-
-def plan_and_users(data: dict) -> dict:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from core import roles
-    from inspections.models import AnnualPlan, PlanRound, PlanSection
-    from inspections.services.plans import plan_publish
-    from registry.models import CheckItem
-
-    User = get_user_model()
-    staff = User.objects.create_user("bench-staff", is_staff=True)
-    staff.groups.add(Group.objects.get(name=roles.STAFF))
-    leader = User.objects.create_user("bench-leader", is_staff=True)
-    leader.groups.add(Group.objects.get(name=roles.LEADER))
-    plan = AnnualPlan.objects.create(jurisdiction=data["home"], year=2026, title="2026 年度计划")
-    section = PlanSection.objects.create(
-        plan=plan,
-        sector=data["sector"],
-        ratio_key=RATIO,
-        ratio_normal=RATIO,
-        ratio_reduced=RATIO,
-        team_size=TEAM_SIZE,
-        methods=["on_site"],
-    )
-    section.check_items.set(CheckItem.objects.filter(sector=data["sector"]))
-    PlanRound.objects.create(
-        section=section, number=1, starts_on=dt.date(2026, 4, 1), ends_on=dt.date(2026, 5, 31)
-    )
-    plan_round = PlanRound.objects.create(
-        section=section, number=2, starts_on=ROUND[0], ends_on=ROUND[1]
-    )
-    with timed("plan_publish (plan_check over the registry)"):
-        plan_publish(plan=plan, user=staff)
-    return {"staff": staff, "leader": leader, "round": plan_round}
-
-
-def reused_context() -> dict:
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.utils import timezone
-
-    from inspections.models import PlanRound
-    from registry.models import RiskRefresh
-    from registry.services import institution_risk_refresh
-
-    call_command("migrate", verbosity=0)
-    if not RiskRefresh.objects.filter(day=timezone.localdate()).exists():
-        # The steady state of a working day: the nightly refresh has run (02:30).
-        with timed("risk tiers (institution_risk_refresh: today's nightly run)"):
-            institution_risk_refresh()
-    User = get_user_model()
-    return {
-        "staff": User.objects.get(username="bench-staff"),
-        "leader": User.objects.get(username="bench-leader"),
-        "round": PlanRound.objects.get(section__plan__year=2026, number=2),
-    }
-
-
-def approved_task(ctx: dict, name: str):
-    from inspections.services.tasks import task_create_for_round, task_decide, task_submit
-
-    task = task_create_for_round(plan_round=ctx["round"], name=name, user=ctx["staff"])
-    # Approved on the day before the announcement, like the draw replayed at its own dates: a
-    # task approved once its period has mostly gone would need a recorded reason.
-    with mock.patch("django.utils.timezone.now", return_value=ANNOUNCED_AT - dt.timedelta(days=1)):
-        task = task_submit(task=task, user=ctx["staff"])
-        return task_decide(task=task, user=ctx["leader"], approve=True)
-
-
 # -- measurements ---------------------------------------------------------------------------------
-@contextmanager
 def instrumented(parts: dict):
     """Time the inner steps of the services by wrapping them (behaviour unchanged)."""
     from inspections.services import draws
 
-    originals = {
-        "institution_risk_current": draws.institution_risk_current,
-        "_freeze_pools": draws._freeze_pools,
-        "_write_rows": draws._write_rows,
-        "compute_draw": draws.algorithm.compute_draw,
-    }
-
-    def wrap(label, function):
-        def wrapper(*args, **kwargs):
-            with timed(label, parts):
-                return function(*args, **kwargs)
-
-        return wrapper
-
-    draws.institution_risk_current = wrap("risk refresh", originals["institution_risk_current"])
-    draws._freeze_pools = wrap("freeze pools", originals["_freeze_pools"])
-    draws._write_rows = wrap("write rows", originals["_write_rows"])
-    draws.algorithm.compute_draw = wrap("compute_draw", originals["compute_draw"])
-    try:
-        yield
-    finally:
-        draws.institution_risk_current = originals["institution_risk_current"]
-        draws._freeze_pools = originals["_freeze_pools"]
-        draws._write_rows = originals["_write_rows"]
-        draws.algorithm.compute_draw = originals["compute_draw"]
+    return timed_calls(
+        parts,
+        (draws, "institution_risk_current", "risk refresh"),
+        (draws, "_freeze_pools", "freeze pools"),
+        (draws, "_write_rows", "write rows"),
+        (draws.algorithm, "compute_draw", "compute_draw"),
+    )
 
 
 def run_draw(ctx: dict, number: int) -> tuple[dict, object]:
@@ -667,13 +407,7 @@ def main() -> None:
         setup_django(args.database_url)
         ctx = reused_context()
     else:
-        print(f"database {args.database_url} (dropped and re-created)", flush=True)
-        recreate_database(args.database_url)
-        setup_django(args.database_url)
-        from django.core.management import call_command
-
-        with timed("migrate"):
-            call_command("migrate", verbosity=0)
+        fresh_database(args.database_url)
         data = generate(args.institutions, args.inspectors, args.conflicts)
         ctx = plan_and_users(data)
 

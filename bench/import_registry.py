@@ -27,69 +27,27 @@ nothing.
 
 import argparse
 import csv
-import datetime as dt
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import DIVISION, REPO, process_cpu, recreate_database, setup_django
+from _import_data import PRACTITIONERS_PER_INSTITUTION, generate
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench"
 DEFAULT_OUT = REPO / "bench" / "out"
 NATIONAL_INSTITUTIONS = 40_000
 QUICK_INSTITUTIONS = 20  # --quick: 420 rows
-PRACTITIONERS_PER_INSTITUTION = 20
-DIVISION = "500103"  # 渝中区
 # The requirement's targets at national scale.
 TARGET_ROWS_PER_S = {"csv": 5_000, "xlsx": 2_000}
 TARGET_PEAK_MIB = 1024
 
-INSTITUTION_HEADER = [
-    "统一社会信用代码",
-    "机构名称",
-    "行业",
-    "辖区代码",
-    "执业许可证号",
-    "负责人",
-    "地址",
-    "状态",
-    "成立日期",
-    "规模",
-]
-PRACTITIONER_HEADER = ["执业证号", "姓名", "统一社会信用代码", "身份证号", "状态", "联系电话"]
 
-
-# -- Django ---------------------------------------------------------------------------------------
-def setup_django(database_url: str) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    # Measure as in production: with DEBUG on, Django keeps the SQL of the last 9,000 queries,
-    # which for bulk inserts of 2,000 rows is hundreds of MiB (+310 MiB at national scale).
-    os.environ.setdefault("DJANGO_DEBUG", "False")
-    import django
-
-    django.setup()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(database_url)
-    name = params.get("dbname", "")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    maintenance = make_conninfo(**{**params, "dbname": "postgres"})
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
+# -- the scratch database -------------------------------------------------------------------------
 def prepare_database() -> None:
     from django.core.management import call_command
 
@@ -130,104 +88,7 @@ def table_counts() -> dict[str, int]:
     return counts
 
 
-# -- data -----------------------------------------------------------------------------------------
-def credit_code(serial: int) -> str:
-    from registry.validators import credit_code_check_char
-
-    body = f"31{DIVISION}{serial:09d}"  # 31: law firm (SPEC §7)
-    return body + credit_code_check_char(body)
-
-
-def id_number(serial: int) -> str:
-    from registry.validators import id_number_check_char
-
-    birth = dt.date(1960, 1, 1) + dt.timedelta(days=serial % 14_600)
-    body = f"{DIVISION}{birth:%Y%m%d}{serial % 1000:03d}"
-    return body + id_number_check_char(body)
-
-
-def institution_rows(n: int) -> Iterator[list]:
-    for i in range(1, n + 1):
-        founded = dt.date(1995, 1, 1) + dt.timedelta(days=i % 10_000)
-        yield [
-            credit_code(i),
-            f"重庆测试{i}律师事务所",
-            "律师",
-            DIVISION,
-            f"31500{i:010d}",
-            f"负责人{i}",
-            f"重庆市渝中区测试路{i}号",
-            "执业",
-            founded,
-            PRACTITIONERS_PER_INSTITUTION,
-        ]
-
-
-def practitioner_rows(n: int) -> Iterator[list]:
-    for i in range(n):
-        serial = i * PRACTITIONERS_PER_INSTITUTION
-        code = credit_code(i + 1)
-        for j in range(PRACTITIONERS_PER_INSTITUTION):
-            p = serial + j + 1
-            yield [f"150012{p:011d}", f"律师{p}", code, id_number(p), "执业", f"139{p:08d}"]
-
-
-def write_csv(path: Path, header: list[str], rows: Iterator[list]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([v.isoformat() if isinstance(v, dt.date) else v for v in row])
-
-
-def write_xlsx(path: Path, header: list[str], rows: Iterator[list]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)  # dates stay date cells, as in the bureau's spreadsheets
-    workbook.save(path)
-
-
-def generate(
-    out: Path, n: int, formats: list[str], regenerate: bool
-) -> dict[tuple[str, str], Path]:
-    """The files, written unless already there (the data is a pure function of N)."""
-    out.mkdir(parents=True, exist_ok=True)
-    writers = {"csv": write_csv, "xlsx": write_xlsx}
-    files = {}
-    for fmt in formats:
-        for kind, header, rows in (
-            ("institutions", INSTITUTION_HEADER, institution_rows),
-            ("practitioners", PRACTITIONER_HEADER, practitioner_rows),
-        ):
-            path = out / f"{kind}-{n}.{fmt}"
-            files[kind, fmt] = path
-            if path.exists() and not regenerate:
-                print(f"  reusing {path}", flush=True)
-                continue
-            started = time.perf_counter()
-            writers[fmt](path, header, rows(n))
-            print(
-                f"  wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path} "
-                f"({path.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-    return files
-
-
 # -- one import in a fresh process ----------------------------------------------------------------
-def backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds used so far by a PostgreSQL backend process, when it runs on this machine."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def child(kind: str, path: str) -> None:
     """Runs in the subprocess: one import, then a JSON line with the result on stdout."""
     setup_django(os.environ["DATABASE_URL"])
@@ -237,13 +98,13 @@ def child(kind: str, path: str) -> None:
 
     connection.ensure_connection()
     backend = connection.connection.info.backend_pid
-    db_before = backend_cpu(backend)
+    db_before = process_cpu(backend)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = registry_import_file(kind=kind, path=path)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    db_after = backend_cpu(backend)
+    db_after = process_cpu(backend)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(
         json.dumps(
@@ -343,12 +204,12 @@ def _cpu() -> float:
 
 
 def _mark(backend: int) -> tuple[float, float, float | None]:
-    return time.perf_counter(), _cpu(), backend_cpu(backend)
+    return time.perf_counter(), _cpu(), process_cpu(backend)
 
 
 def _elapsed(mark: tuple[float, float, float | None], backend: int) -> dict:
     started, cpu, db_cpu = mark
-    db_now = backend_cpu(backend)
+    db_now = process_cpu(backend)
     return {
         "seconds": time.perf_counter() - started,
         "cpu": _cpu() - cpu,

@@ -44,10 +44,16 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import draw as drawbench  # noqa: E402  (shared helpers: database, COPY, timing)
+from _common import (
+    DIVISION,
+    REPO,
+    copy_institutions,
+    copy_rows,
+    fresh_database,
+    setup_django,
+    timed,
+)
 
-REPO = drawbench.REPO
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shuangsuiji_bench_public"
 RESULTS, INSTITUTIONS, TASKS = 100_000, 20_000, 5
 PORT = 8765
@@ -87,7 +93,7 @@ def generate(n_results: int) -> None:
 
     rng = random.Random(SEED)
     lawyer = Sector.objects.get(code=Sector.Code.LAWYER)
-    home = Jurisdiction.objects.create(code=drawbench.DIVISION, name="渝中区", level="county")
+    home = Jurisdiction.objects.create(code=DIVISION, name="渝中区", level="county")
     User = get_user_model()
     staff = User.objects.create(username="bench-staff")
     items = [
@@ -112,19 +118,7 @@ def generate(n_results: int) -> None:
         for i in items
     )
     n_institutions = min(INSTITUTIONS, n_results)
-    with drawbench.timed(f"COPY {n_institutions:,} institutions"):
-        drawbench.copy_rows(
-            Institution._meta.db_table,
-            ["credit_code", "name", "sector_id", "jurisdiction_id", "licence_number"]
-            + ["person_in_charge", "address", "status", "founded_on", "size"]
-            + ["risk_tier", "risk_reasons"],
-            (
-                (drawbench.credit_code(i), f"重庆测试{i}律师事务所", lawyer.id, home.id)
-                + (f"31500{i:010d}", f"负责人{i}", f"重庆市渝中区测试路{i}号", "practising")
-                + ("2000-01-01", 20, "normal", "[]")
-                for i in range(1, n_institutions + 1)
-            ),
-        )
+    copy_institutions(n_institutions, sector_id=lawyer.id, jurisdiction_id=home.id)
     institutions = list(Institution.objects.order_by("id").values_list("id", "credit_code", "name"))
     tasks, reports = [], []
     per_task = -(-n_results // n_institutions)
@@ -153,8 +147,8 @@ def generate(n_results: int) -> None:
             )
         )
     pairs = [(t, inst) for t in range(per_task) for inst in institutions][:n_results]
-    with drawbench.timed(f"COPY {len(pairs):,} inspections and results"):
-        drawbench.copy_rows(
+    with timed(f"COPY {len(pairs):,} inspections and results"):
+        copy_rows(
             "inspections_inspection",
             ["task_id", "institution_id", "status", "created_at"],
             ((tasks[t].pk, inst[0], "submitted", "2026-11-01T10:00+08:00") for t, inst in pairs),
@@ -164,7 +158,7 @@ def generate(n_results: int) -> None:
             inspection_ids = cursor.fetchall()
         categories = ["no_violation"] * 8 + ["case_filed", "transferred"]
         chosen = [rng.choice(categories) for _ in pairs]
-        drawbench.copy_rows(
+        copy_rows(
             "inspections_targetresult",
             ["report_id", "inspection_id", "category", "case_number", "receiving_authority"]
             + ["evaluation", "handling"],
@@ -186,8 +180,8 @@ def generate(n_results: int) -> None:
             approved_at="2026-11-01T10:00+08:00",
         )
     start = dt.datetime(2026, 4, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    with drawbench.timed(f"COPY {len(pairs):,} published result notices"):
-        drawbench.copy_rows(
+    with timed(f"COPY {len(pairs):,} published result notices"):
+        copy_rows(
             "publication_resultnotice",
             ["result_id", "version", "status", "target_name", "credit_code", "sector_id"]
             + ["jurisdiction_id", "year", "task_name", "items", "category", "case_number"]
@@ -382,15 +376,9 @@ def main() -> None:
         load, generator = python_load, f"Python load generator, {CONNECTIONS} connections"
 
     if args.reuse:
-        drawbench.setup_django(args.database_url)
+        setup_django(args.database_url)
     else:
-        print(f"database {args.database_url} (dropped and re-created)", flush=True)
-        drawbench.recreate_database(args.database_url)
-        drawbench.setup_django(args.database_url)
-        from django.core.management import call_command
-
-        with drawbench.timed("migrate"):
-            call_command("migrate", verbosity=0)
+        fresh_database(args.database_url)
         generate(args.results)
 
     from publication.models import ResultNotice

@@ -9,6 +9,7 @@ from django.db import connection
 
 from core import roles
 from tests.factories import UserFactory
+from tests.workers import worker_start
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -49,6 +50,16 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def worker():
+    """A Celery worker on the configured broker and the test database (tests/workers.py), stopped
+    at the end; what it printed is in `worker.stdout`."""
+    proc = worker_start()
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
 
@@ -59,6 +70,7 @@ def _user_in(group_name: str, username: str, *, is_staff: bool = True):
     return user
 
 
+# One fixture per role, each spelled out, so that a test names the roles it needs.
 @pytest.fixture
 def staff_user(db):
     return _user_in(roles.STAFF, "staff")

@@ -4,16 +4,13 @@ down and sent once when it returns, and someone else's inspection answering 404.
 
 BROWSER_SCREENSHOTS=/tmp/inspect-shots keeps a screenshot of every screen at both sizes."""
 
-import datetime as dt
 import json
 import os
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from inspections.models import CheckRecord, PlanRound
-from inspections.services.draws import draw_execute
-from inspections.services.plans import plan_publish
+from inspections.models import CheckRecord
 from inspections.services.records import record_start
 from inspections.tasks import record_pdf_render_task
 from tests.factories import (
@@ -22,16 +19,7 @@ from tests.factories import (
     InstitutionFactory,
     JurisdictionFactory,
 )
-from tests.inspections.conftest import (
-    DRAW_DAY,
-    EXECUTE_HOUR,
-    SOURCES,
-    VALUES,
-    announce,
-    clock,
-    plan_make,
-    task_approve,
-)
+from tests.inspections.conftest import draw_made, plan_make
 from tests.inspections.fieldwork_data import PASSWORD, jpeg_bytes
 
 pytest_plugins = ["tests.inspections.fieldwork_fixtures"]
@@ -64,17 +52,7 @@ def executed(staff_user, leader_user):
     InstitutionFactory.create_batch(20, jurisdiction=yuzhong)
     InspectorFactory.create_batch(6, jurisdiction=yuzhong)
     draft = plan_make(jurisdiction=yuzhong, check_items=items)
-    with clock(dt.date(2026, 1, 20)):
-        plan = plan_publish(plan=draft, user=staff_user)
-    with clock(DRAW_DAY):
-        task = task_approve(
-            plan_round=PlanRound.objects.get(section__plan=plan, number=1),
-            applicant=staff_user,
-            leader=leader_user,
-        )
-        draw = announce(task=task, sources=SOURCES, user=staff_user)
-        with clock(DRAW_DAY, EXECUTE_HOUR):
-            return draw_execute(draw=draw, values=VALUES, user=staff_user)
+    return draw_made(draft=draft, staff=staff_user, leader=leader_user)
 
 
 @pytest.fixture

@@ -2,16 +2,11 @@
 code breaks across lines — an identifier is read and compared character by character — and the
 page still fits a phone."""
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page
 
 from core import roles
-from inspections.models import PlanRound
-from inspections.services.draws import draw_execute
-from inspections.services.plans import plan_publish
 from registry.models import Jurisdiction
 from tests.browser.test_admin_and_registry import PHONE, has_horizontal_overflow, shot
 from tests.factories import (
@@ -22,16 +17,7 @@ from tests.factories import (
     JurisdictionFactory,
     UserFactory,
 )
-from tests.inspections.conftest import (
-    DRAW_DAY,
-    EXECUTE_HOUR,
-    SOURCES,
-    VALUES,
-    announce,
-    clock,
-    plan_make,
-    task_approve,
-)
+from tests.inspections.conftest import draw_made, plan_make
 
 pytestmark = [
     pytest.mark.browser,
@@ -88,20 +74,9 @@ def drawn():
         for inspector in (people[i % 7], people[(i + 1) % 7], people[(i + 2) % 7]):
             ConflictFactory(inspector=inspector, institution=firm)
     draft = plan_make(jurisdiction=yuzhong, check_items=[CheckItemFactory(), CheckItemFactory()])
-    with clock(dt.date(2026, 1, 20)):
-        plan = plan_publish(plan=draft, user=staff)
-    with clock(DRAW_DAY):
-        task = task_approve(
-            plan_round=PlanRound.objects.get(section__plan=plan, number=1),
-            applicant=staff,
-            leader=leader,
-            ratio_key=100,
-            ratio_normal=100,
-            ratio_reduced=100,
-        )
-    draw = announce(task=task, sources=SOURCES, user=staff)
-    with clock(DRAW_DAY, EXECUTE_HOUR):
-        return draw_execute(draw=draw, values=VALUES, user=staff)
+    return draw_made(
+        draft=draft, staff=staff, leader=leader, ratio_key=100, ratio_normal=100, ratio_reduced=100
+    )
 
 
 def identifiers(draw) -> list[str]:

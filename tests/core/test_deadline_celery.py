@@ -14,8 +14,6 @@ import email
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from email.header import decode_header, make_header
@@ -32,8 +30,8 @@ from core.tasks import deadline_sweep_task
 from inspections.models import InspectionTask
 from tests.core.smtp_server import SILENT, SMTPServer
 from tests.factories import UserFactory, sector
+from tests.workers import worker_start
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 pytestmark = [
@@ -61,24 +59,11 @@ def workers(tmp_path):
     started = []
 
     def start(*, mail_dir: Path | None = None, smtp_port: int | None = None):
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.core.worker_settings",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "WORKER_MAIL_DIR": str(mail_dir or tmp_path / "unused"),
-        }
+        env = {"WORKER_MAIL_DIR": str(mail_dir or tmp_path / "unused")}
         if smtp_port:
             env["WORKER_SMTP_PORT"] = str(smtp_port)
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-            + ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = worker_start(settings="tests.core.worker_settings", env=env, output=log)
         proc.log_path = log.name
         started.append(proc)
         return proc

@@ -8,10 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from core.deadlines import deadline_meet, deadline_open
+from core.deadlines import deadline_meet
 from core.models import Deadline, Notification
 from inspections.models import InspectionTask
-from tests.factories import UserFactory, sector
+from tests.core.deadline_data import report_deadline, task_ending
+from tests.factories import UserFactory
 from tests.inspections.conftest import clock
 
 pytestmark = pytest.mark.django_db
@@ -24,28 +25,13 @@ READ = reverse("admin:core_notification_read")
 
 
 def task(name: str, ends_on: str) -> InspectionTask:
-    ends = dt.date.fromisoformat(ends_on)
-    return InspectionTask.objects.create(
-        kind=InspectionTask.Kind.SPECIAL,
-        name=name,
-        sector=sector("lawyer"),
-        starts_on=ends - dt.timedelta(days=10),
-        ends_on=ends,
-    )
+    return task_ending(dt.date.fromisoformat(ends_on), name, days=10)
 
 
 def report_due(
     subject: InspectionTask, responsible, kind=Deadline.Kind.REPORT, what="完成抽查报告"
 ) -> Deadline:
-    return deadline_open(
-        kind=kind,
-        subject=subject,
-        starts_on=subject.ends_on,
-        workdays=5,
-        title=f"{subject}：{what}",
-        rule="N13：检查结束后 5 个工作日内完成抽查报告",
-        responsible=responsible,
-    )
+    return report_deadline(subject, responsible, kind=kind, what=what, url="")
 
 
 def person(username: str, name: str):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inspections.models import AnnualPlan, PlanRound, PlanSection
+from inspections.models import AnnualPlan, Draw, PlanRound, PlanSection
 from inspections.services.draws import draw_announce, draw_execute
 from inspections.services.plans import plan_publish
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
@@ -110,6 +110,23 @@ def announce(**kwargs):
     kwargs.setdefault("sources", SOURCES)
     with clock(DRAW_DAY, ANNOUNCE_HOUR):
         return draw_announce(**kwargs)
+
+
+def draw_made(*, draft: AnnualPlan, staff, leader, **task_changes) -> Draw:
+    """The fixtures' chain below in one call, for tests that build their own registry (the
+    browser's): `draft` published on 20 January, a task of its first round approved (with
+    `task_changes`), announced on the morning of DRAW_DAY and executed that evening."""
+    with clock(dt.date(YEAR, 1, 20)):
+        plan = plan_publish(plan=draft, user=staff)
+    task = task_approve(
+        plan_round=PlanRound.objects.get(section__plan=plan, number=1),
+        applicant=staff,
+        leader=leader,
+        **task_changes,
+    )
+    draw = announce(task=task, sources=SOURCES, user=staff)
+    with clock(DRAW_DAY, EXECUTE_HOUR):
+        return draw_execute(draw=draw, values=VALUES, user=staff)
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ import hashlib
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from core.exceptions import ServiceError
 from inspections.models import CheckRecord, Inspection, TargetResult
@@ -29,7 +27,6 @@ from tests.inspections import pdf_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_draw_day")]
 
-ROOT = Path(__file__).resolve().parents[2]
 A4_POINTS = (595.28, 841.89)
 
 
@@ -376,27 +373,6 @@ class TestFeedbackLetter:
 
 
 # -- through a real worker -------------------------------------------------------------------------------
-@pytest.fixture
-def worker():
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-        + ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)")

@@ -4,27 +4,21 @@ items, a sector with no institution in the registry — and says what is missing
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from inspections.models import AnnualPlan, PlanSection
 from inspections.services.plans import plan_check
 from tests.factories import sector
 from tests.inspections.conftest import YEAR, plan_make
+from tests.inspections.screens import admin_url, client_for
 
 pytestmark = pytest.mark.django_db
 
 NO_PROBLEM = "未发现问题"
 
 
-def admin_url(name: str, *args) -> str:
-    return reverse(f"admin:{name}", args=args)
-
-
 @pytest.fixture
 def staff(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    return client_for(staff_user)
 
 
 def check_panel(html: str) -> str:

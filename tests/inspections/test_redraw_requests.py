@@ -16,18 +16,18 @@ from core.models import Notification, OutboxEmail
 from core.tasks import email_send_task
 from inspections.models import Draw, RedrawRequest
 from tests.factories import UserFactory
-from tests.inspections import test_staff_screens as screens
-from tests.inspections.test_staff_screens import (
+from tests.inspections.screens import (
     SSQ,
     admin_url,
+    after_the_draw,
+    approved_task,
     client_for,
     executed_draw,
     messages_of,
     sources_data,
 )
-
-# The staff screens' fixtures: 40 law firms, 4 inspectors; a logged-in client per role.
-world, clients = screens.world, screens.clients
+from tests.inspections.screens import clients as clients  # a fixture: a client per role
+from tests.inspections.screens import world as world  # a fixture: 40 law firms, 4 inspectors
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,6 @@ class TestTheDecision:
     ):
         """Asked while announced, the draw executed since: the approver is told, may refuse."""
         from inspections.services.draws import draw_announce, draw_execute
-        from tests.inspections.test_staff_screens import after_the_draw, approved_task
 
         announced = draw_announce(
             task=approved_task(world, staff_user, leader_user), sources=[SSQ], user=staff_user
@@ -293,7 +292,6 @@ def test_sources_drawn_while_the_request_waited_are_refused_at_the_approval(
 ):
     """The 大乐透 of the request is drawn before anyone approves: the re-draw could no longer be
     announced before it. Nothing changes; the approver may refuse, the office ask again."""
-    from tests.inspections.test_staff_screens import after_the_draw
 
     request_redraw(clients.staff, draw, django_capture_on_commit_callbacks)
     redraw_request = RedrawRequest.objects.get()

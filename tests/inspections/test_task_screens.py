@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from core.exceptions import ServiceError
 from inspections.models import Draw, InspectionTask, PlanRound
@@ -23,19 +22,14 @@ from inspections.services.tasks import (
 )
 from tests.factories import sector
 from tests.inspections.conftest import YEAR, clock, plan_make
+from tests.inspections.screens import admin_url, client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def admin_url(name: str, *args) -> str:
-    return reverse(f"admin:{name}", args=args)
-
-
 @pytest.fixture
 def staff(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    return client_for(staff_user)
 
 
 @pytest.fixture
@@ -195,9 +189,7 @@ SSQ = {"kind": "ssq", "name": "双色球第2026062期"}
 
 @pytest.fixture
 def leader(leader_user) -> Client:
-    client = Client()
-    client.force_login(leader_user)
-    return client
+    return client_for(leader_user)
 
 
 @pytest.fixture

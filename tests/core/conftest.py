@@ -1,0 +1,18 @@
+"""The office's staff member and leader in charge, with the e-mail addresses their reminders go
+to (the deadline tests)."""
+
+import pytest
+
+
+@pytest.fixture
+def staff(staff_user):
+    staff_user.email, staff_user.first_name = "staff@bureau.example", "李科员"
+    staff_user.save()
+    return staff_user
+
+
+@pytest.fixture
+def leader(leader_user):
+    leader_user.email = "leader@bureau.example"
+    leader_user.save()
+    return leader_user
