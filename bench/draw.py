@@ -309,13 +309,15 @@ def approved_task(ctx: dict, name: str):
 @contextmanager
 def instrumented(parts: dict):
     """Time the inner steps of the services by wrapping them (behaviour unchanged)."""
-    from inspections.services import draws
+    # Each step is wrapped where it is called: the pools by the announcement, the rows by the
+    # execution (inspections/services/draws/).
+    from inspections.services.draws import announce, execute, pools
 
     originals = {
-        "institution_risk_current": draws.institution_risk_current,
-        "_freeze_pools": draws._freeze_pools,
-        "_write_rows": draws._write_rows,
-        "compute_draw": draws.algorithm.compute_draw,
+        "institution_risk_current": pools.institution_risk_current,
+        "_freeze_pools": announce._freeze_pools,
+        "_write_rows": execute._write_rows,
+        "compute_draw": execute.algorithm.compute_draw,
     }
 
     def wrap(label, function):
@@ -325,17 +327,17 @@ def instrumented(parts: dict):
 
         return wrapper
 
-    draws.institution_risk_current = wrap("risk refresh", originals["institution_risk_current"])
-    draws._freeze_pools = wrap("freeze pools", originals["_freeze_pools"])
-    draws._write_rows = wrap("write rows", originals["_write_rows"])
-    draws.algorithm.compute_draw = wrap("compute_draw", originals["compute_draw"])
+    pools.institution_risk_current = wrap("risk refresh", originals["institution_risk_current"])
+    announce._freeze_pools = wrap("freeze pools", originals["_freeze_pools"])
+    execute._write_rows = wrap("write rows", originals["_write_rows"])
+    execute.algorithm.compute_draw = wrap("compute_draw", originals["compute_draw"])
     try:
         yield
     finally:
-        draws.institution_risk_current = originals["institution_risk_current"]
-        draws._freeze_pools = originals["_freeze_pools"]
-        draws._write_rows = originals["_write_rows"]
-        draws.algorithm.compute_draw = originals["compute_draw"]
+        pools.institution_risk_current = originals["institution_risk_current"]
+        announce._freeze_pools = originals["_freeze_pools"]
+        execute._write_rows = originals["_write_rows"]
+        execute.algorithm.compute_draw = originals["compute_draw"]
 
 
 def run_draw(ctx: dict, number: int) -> tuple[dict, object]:
