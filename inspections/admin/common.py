@@ -1,9 +1,16 @@
-"""Small helpers shared by the plan, task and draw screens."""
+"""Small helpers shared by the office's screens: a refusal shown, a custom page rendered, the
+change page's own context, the read-only admins, and the links to signed documents."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from simple_history.admin import SimpleHistoryAdmin
 
+from core.downloads import download_link, download_url
 from core.exceptions import ServiceError
+
+LATE = "color:#b3261e"  # what is late or superseded, in the admin's red
 
 
 def show_service_error(request, exc: ServiceError) -> None:
@@ -11,6 +18,18 @@ def show_service_error(request, exc: ServiceError) -> None:
     for line in str(exc).splitlines():
         if line.strip():
             messages.error(request, line)
+
+
+def service_call(request, success: str, service, **arguments) -> bool:
+    """Call `service(**arguments)`: its refusal shown (show_service_error), or else `success`.
+    True when the service did it."""
+    try:
+        service(**arguments)
+    except ServiceError as exc:
+        show_service_error(request, exc)
+        return False
+    messages.success(request, success)
+    return True
 
 
 def render_page(model_admin, request, template: str, title: str, obj=None, **context):
@@ -26,3 +45,64 @@ def render_page(model_admin, request, template: str, title: str, obj=None, **con
             **context,
         },
     )
+
+
+class ChangeContextMixin:
+    """The change page of an object gets `change_context(request, obj)` in its template (a missing
+    object gets nothing: the admin answers that it does not exist)."""
+
+    def change_context(self, request, obj) -> dict:
+        return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = self.change_context(request, obj) if obj is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+class ReadOnlyMixin:
+    """Written elsewhere (the inspectors' screens, the services); here only read."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """A read-only admin with the model's history."""
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AddedByServiceMixin:
+    """Added on the admin's own page through a service; never changed or deleted here."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def document_link(obj, field: str, *, signed: bool = True) -> str:
+    """The download of a signed document (core/downloads.py); one not rendered yet is rendered by
+    the download; nothing ("—") while the document is not signed and has no file."""
+    if getattr(obj, field):
+        return download_link(obj, field)
+    if not signed:
+        return "—"
+    return format_html('<a href="{}">{}</a>', download_url(obj, field), gettext("生成并下载"))
