@@ -20,16 +20,22 @@ def show_service_error(request, exc: ServiceError) -> None:
             messages.error(request, line)
 
 
-def service_call(request, success: str, service, **arguments) -> bool:
-    """Call `service(**arguments)`: its refusal shown (show_service_error), or else `success`.
-    True when the service did it."""
+def service_call(
+    request, success: str, service, *, form=None, level: int = messages.SUCCESS, **arguments
+):
+    """Call `service(**arguments)` and return what it returns (the object it wrote), with the
+    `success` message. A refusal returns None instead: its message goes on `form` when given,
+    otherwise one message per line (show_service_error)."""
     try:
-        service(**arguments)
+        result = service(**arguments)
     except ServiceError as exc:
-        show_service_error(request, exc)
-        return False
-    messages.success(request, success)
-    return True
+        if form is not None:
+            form.add_error(None, str(exc))
+        else:
+            show_service_error(request, exc)
+        return None
+    messages.add_message(request, level, success)
+    return result
 
 
 def render_page(model_admin, request, template: str, title: str, obj=None, **context):

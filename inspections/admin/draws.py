@@ -17,6 +17,7 @@ from inspections.admin.common import (
     ChangeContextMixin,
     ReadOnlyMixin,
     render_page,
+    service_call,
     show_service_error,
 )
 from inspections.admin.draw_detail import draw_detail, entropy_preview
@@ -255,20 +256,17 @@ class DrawAdmin(ReadOnlyMixin, ChangeContextMixin, admin.ModelAdmin):
         period = self._period(request, task, drawing=request.method == "POST")
         if request.method == "POST" and form.is_valid() and period["period_confirmed"]:
             data = form.cleaned_data
-            try:
-                draw = draw_immediate(
-                    task=task,
-                    reason=data["reason"],
-                    witnesses=[data["witness_1"], data["witness_2"]],
-                    user=request.user,
-                )
-            except ServiceError as exc:
-                show_service_error(request, exc)
-            else:
-                messages.warning(
-                    request,
-                    gettext("已当场抽取。本次抽取由服务器生成随机数，标注为“不可公开验证”。"),
-                )
+            draw = service_call(
+                request,
+                gettext("已当场抽取。本次抽取由服务器生成随机数，标注为“不可公开验证”。"),
+                draw_immediate,
+                level=messages.WARNING,
+                task=task,
+                reason=data["reason"],
+                witnesses=[data["witness_1"], data["witness_2"]],
+                user=request.user,
+            )
+            if draw is not None:
                 return self._to_draw(draw)
         return render_page(
             self,

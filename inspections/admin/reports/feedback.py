@@ -2,7 +2,7 @@
 background."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.downloads import download_link
-from core.exceptions import ServiceError
-from inspections.admin.common import AddedByServiceMixin, document_link, render_page
+from inspections.admin.common import AddedByServiceMixin, document_link, render_page, service_call
 from inspections.admin.forms import DATE
 from inspections.models import Feedback, Inspection, InspectionReport
 from inspections.services.reports import feedback_record
@@ -70,12 +69,15 @@ class FeedbackAdmin(AddedByServiceMixin, SimpleHistoryAdmin):
             raise PermissionDenied
         form = FeedbackForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                feedback = feedback_record(user=request.user, **form.cleaned_data)
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, gettext("结果反馈已登记，反馈函正在生成。"))
+            feedback = service_call(
+                request,
+                gettext("结果反馈已登记，反馈函正在生成。"),
+                feedback_record,
+                form=form,
+                user=request.user,
+                **form.cleaned_data,
+            )
+            if feedback is not None:
                 return redirect("admin:inspections_feedback_change", feedback.pk)
         return render_page(
             self, request, "feedback_add.html", gettext("登记结果反馈（N14）"), form=form

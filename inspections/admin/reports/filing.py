@@ -2,7 +2,7 @@
 received by the legal-affairs office."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
@@ -11,7 +11,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.exceptions import ServiceError
 from inspections.admin.common import (
     AddedByServiceMixin,
     ChangeContextMixin,
@@ -75,12 +74,15 @@ class FilingAdmin(AddedByServiceMixin, ChangeContextMixin, SimpleHistoryAdmin):
             filing__isnull=True,
         ).distinct()
         if request.method == "POST" and form.is_valid():
-            try:
-                filing = filing_submit(user=request.user, **form.cleaned_data)
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, gettext("已报送法制机构备案，任务办结（N10(6)）。"))
+            filing = service_call(
+                request,
+                gettext("已报送法制机构备案，任务办结（N10(6)）。"),
+                filing_submit,
+                form=form,
+                user=request.user,
+                **form.cleaned_data,
+            )
+            if filing is not None:
                 return redirect("admin:inspections_filing_change", filing.pk)
         blockers = [(t, filing_blockers(t)) for t in waiting[:20]]
         return render_page(

@@ -152,15 +152,15 @@ class InspectionReportAdmin(AddedByServiceMixin, ChangeContextMixin, SimpleHisto
             raise PermissionDenied
         form = DraftForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                report = report_draft(task=form.cleaned_data["task"], user=request.user)
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    gettext("报告草稿已根据检查记录生成，请补充处理意见并确定各检查对象的结果。"),
-                )
+            report = service_call(
+                request,
+                gettext("报告草稿已根据检查记录生成，请补充处理意见并确定各检查对象的结果。"),
+                report_draft,
+                form=form,
+                task=form.cleaned_data["task"],
+                user=request.user,
+            )
+            if report is not None:
                 return redirect("admin:inspections_inspectionreport_edit", report.pk)
         return render_page(self, request, "report_draft.html", gettext("起草抽查报告"), form=form)
 
