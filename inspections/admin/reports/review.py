@@ -25,12 +25,7 @@ from inspections.admin.common import (
 )
 from inspections.admin.forms import DATE
 from inspections.models import InspectionReport, InspectionTask, TargetResult
-from inspections.services.reports import (
-    report_approve,
-    report_draft,
-    report_update,
-    result_set,
-)
+from inspections.services.reports import report_approve, report_draft, report_update, result_set
 
 
 class DraftForm(forms.Form):
