@@ -67,14 +67,16 @@ TARGET_DRAW_S, TARGET_FLOOR_RATIO, TARGET_VERIFY_S = 5.0, 2.0, 5.0
 # -- measurements ---------------------------------------------------------------------------------
 def instrumented(parts: dict):
     """Time the inner steps of the services by wrapping them (behaviour unchanged)."""
-    from inspections.services import draws
+    # Each step is wrapped where it is called: the pools by the announcement, the rows by the
+    # execution (inspections/services/draws/).
+    from inspections.services.draws import announce, execute, pools
 
     return timed_calls(
         parts,
-        (draws, "institution_risk_current", "risk refresh"),
-        (draws, "_freeze_pools", "freeze pools"),
-        (draws, "_write_rows", "write rows"),
-        (draws.algorithm, "compute_draw", "compute_draw"),
+        (pools, "institution_risk_current", "risk refresh"),
+        (announce, "_freeze_pools", "freeze pools"),
+        (execute, "_write_rows", "write rows"),
+        (execute.algorithm, "compute_draw", "compute_draw"),
     )
 
 

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设置")
 
     def ready(self) -> None:
+        from core import tasks  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
         from core.roles import roles_sync_after_migrate
 
         # Groups need the permissions Django creates after migrating each app, hence post_migrate

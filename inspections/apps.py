@@ -8,7 +8,10 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.health import health_check
-        from inspections import checks  # noqa: F401 - registers the system checks
+        from inspections import (
+            checks,  # noqa: F401 - registers the system checks
+            tasks,  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
+        )
         from inspections.services.pdf import fonts_missing
 
         health_check("pdf_fonts", lambda: [f"missing font: {f}" for f in fonts_missing()])

@@ -27,28 +27,27 @@ RETRY = {
 }
 
 
+def _still_there(model, pk: int, label: str, document: str):
+    """The row, or None (and a warning) when it was deleted meanwhile: not an error."""
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        logger.warning("%s %s no longer exists: no %s rendered", label, pk, document)
+    return row
+
+
 @shared_task(name="inspections.record_pdf_render_task", **RETRY)
 def record_pdf_render_task(record_id: int) -> str | None:
-    record = CheckRecord.objects.filter(pk=record_id).first()
-    if record is None:
-        logger.warning("check record %s no longer exists: no PDF rendered", record_id)
-        return None
-    return documents.record_pdf_render(record=record).pdf_sha256
+    record = _still_there(CheckRecord, record_id, "check record", "PDF")
+    return documents.record_pdf_render(record=record).pdf_sha256 if record else None
 
 
 @shared_task(name="inspections.report_pdf_render_task", **RETRY)
 def report_pdf_render_task(report_id: int) -> str | None:
-    report = InspectionReport.objects.filter(pk=report_id).first()
-    if report is None:
-        logger.warning("inspection report %s no longer exists: no PDF rendered", report_id)
-        return None
-    return documents.report_pdf_render(report=report).pdf_sha256
+    report = _still_there(InspectionReport, report_id, "inspection report", "PDF")
+    return documents.report_pdf_render(report=report).pdf_sha256 if report else None
 
 
 @shared_task(name="inspections.feedback_letter_render_task", **RETRY)
 def feedback_letter_render_task(feedback_id: int) -> str | None:
-    feedback = Feedback.objects.filter(pk=feedback_id).first()
-    if feedback is None:
-        logger.warning("feedback %s no longer exists: no letter rendered", feedback_id)
-        return None
-    return documents.feedback_letter_render(feedback=feedback).letter_sha256
+    feedback = _still_there(Feedback, feedback_id, "feedback", "letter")
+    return documents.feedback_letter_render(feedback=feedback).letter_sha256 if feedback else None

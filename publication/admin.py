@@ -12,9 +12,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin.common import ReadOnlyHistoryAdmin as ReadOnlyAdmin
 from core.downloads import download_link, downloadable
 from core.exceptions import ServiceError
-from inspections.admin.reports import ReadOnlyAdmin
 from inspections.models import InspectionReport
 from publication.models import FeedBatch, FeedItem, Publication, ResultNotice
 from publication.services import WITHHOLDABLE, notice_correct, notice_publish_all, notice_withdraw

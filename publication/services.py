@@ -13,7 +13,7 @@ from core.exceptions import ServiceError
 from core.ledgers import publication_log
 from core.models import Deadline, Publication
 from inspections.models import CheckRecordItem, InspectionReport, TargetResult
-from inspections.services.reports import latest_records
+from inspections.services import latest_records
 from publication.models import ResultNotice
 
 # What a withholding may cover (Y3.6 "除依法依规不适合公开"): never the target, the result category

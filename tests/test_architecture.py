@@ -79,3 +79,26 @@ def test_an_upward_import_fails_the_check_with_its_line(tmp_path):
     assert done.returncode == 1
     assert "registry is not allowed to import publication" in done.stdout
     assert f"registry.services -> publication.models (l.{line})" in done.stdout
+
+
+# What an app offers the others (issue 13 §4): callers import from the app, not from deep files.
+# core is the ground floor's toolbox; every module of it is offered.
+OFFERED = {
+    "registry": {"models", "services", "selectors", "validators", "imports"},
+    "inspections": {"models", "services", "selectors"},
+    "publication": {"models", "services", "selectors"},
+}
+
+
+def test_other_apps_import_only_what_an_app_offers():
+    graph = grimp.build_graph(*CONFIG["root_packages"], cache_dir=None)
+    deep = []
+    for module in sorted(graph.modules):
+        app = module.split(".")[0]
+        if app == "config" or ".migrations" in module:
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            other, _, rest = imported.partition(".")
+            if other != app and other in OFFERED and rest and rest not in OFFERED[other]:
+                deep.append(f"{module} -> {imported}")
+    assert deep == []

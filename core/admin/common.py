@@ -4,6 +4,7 @@ filter on a timestamp, a changelist with an import page, and the frame of a cust
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class ReadOnlyMixin:
@@ -22,6 +23,10 @@ class ReadOnlyMixin:
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     pass
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """A read-only admin with the model's history (fieldwork, reports, the publication log)."""
 
 
 class TimestampFilter(admin.SimpleListFilter):

@@ -26,26 +26,24 @@ from inspections.models import (
     Signature,
     TargetResult,
 )
-from inspections.services.records import (
+from inspections.services import (
     evidence_add,
-    record_latest,
-    record_save_draft,
-    record_start,
-    record_submit,
-)
-from inspections.services.reports import (
     feedback_record,
     filing_receive,
     filing_submit,
     ledger_close,
     ledger_update,
+    record_latest,
+    record_save_draft,
+    record_start,
+    record_submit,
     report_approve,
     report_draft,
     report_team_approve,
     report_update,
     result_set,
+    signature_add,
 )
-from inspections.services.signatures import signature_add
 
 SEED = 20260401  # the fieldwork's own: photos and signatures drawn alike on every run
 REPRESENTATIVES = ["王主任", "李律师", "张行政", "赵合伙人", "刘主任", "陈律师"]

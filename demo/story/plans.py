@@ -8,9 +8,15 @@ import random
 from demo.story.registries import YUZHONG
 from demo.story.replay import SEED, replayed_at, shanghai
 from inspections.models import AnnualPlan, Draw, InspectionTask, PlanRound, PlanSection
-from inspections.services.draws import draw_announce, draw_execute, draw_inputs
-from inspections.services.plans import plan_publish
-from inspections.services.tasks import task_create_for_round, task_decide, task_submit
+from inspections.services import (
+    draw_announce,
+    draw_execute,
+    draw_inputs,
+    plan_publish,
+    task_create_for_round,
+    task_decide,
+    task_submit,
+)
 from registry.models import CheckItem, Jurisdiction, Sector
 from tools import verify_draw as algorithm
 

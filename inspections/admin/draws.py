@@ -1,9 +1,7 @@
 """The double random draw (N10–N12, Y3.5, RFC 3797): announce the future public sources, enter their
 values and execute, or — with a reason and two witnesses — draw on the spot; re-draw with a reason
-and a second approver. The record is read-only for everybody: an executed draw never changes."""
-
-from collections import Counter
-from decimal import Decimal
+and a second approver. The record is read-only for everybody: an executed draw never changes.
+What its pages show is computed in admin/draw_detail.py."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,8 +11,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin.common import ReadOnlyMixin
 from core.exceptions import ServiceError
-from inspections.admin.common import render_page, show_service_error
+from inspections.admin.common import (
+    LATE,
+    ChangeContextMixin,
+    render_page,
+    service_call,
+    show_service_error,
+)
+from inspections.admin.draw_detail import draw_detail, entropy_preview
 from inspections.admin.forms import (
     ExecuteForm,
     ImmediateForm,
@@ -23,29 +29,11 @@ from inspections.admin.forms import (
     SourceFormSet,
 )
 from inspections.models import Draw, InspectionTask, RedrawRequest
-from inspections.services.draws import (
-    MINIMUM_PERCENT,
-    draw_announce,
-    draw_execute,
-    draw_immediate,
-)
-from inspections.services.draws import entropy_estimate as estimate_bits
+from inspections.services.draws import draw_announce, draw_execute, draw_immediate
 from inspections.services.redraws import redraw_approvers, redraw_request_create
-from inspections.services.sources import SOURCE_KINDS, draw_timing_problems
 from inspections.services.tasks import task_period_warning
-from registry.models import Institution, RiskTier
-from tools import verify_draw as algorithm
 
-STRATUM_LABELS = dict(RiskTier.choices)
-# Why a candidate in a target's ranking did not join its team (TeamBuilder.greedy).
-OUTCOMES = {
-    "conflict": _("利害关系回避"),
-    "load": _("已达工作量上限"),
-    "already": _("已在本组"),
-}
-POOLS = {"local": _("本辖区"), "borrow": _("相邻辖区")}
-PHASES = {1: "", 2: _("借调阶段"), 3: _("放宽工作量上限")}
-LATE = "color:#b3261e"
+__all__ = ["DrawAdmin", "draw_detail", "entropy_preview", "public_url"]
 
 
 def public_url(name: str, draw_id: int, fallback: str) -> str:
@@ -55,142 +43,10 @@ def public_url(name: str, draw_id: int, fallback: str) -> str:
         return fallback
 
 
-def source_bits(source: dict) -> float:
-    known = SOURCE_KINDS.get(source.get("kind"))
-    return known["bits"] if known else float(source.get("entropy_bits") or 0)
-
-
-def entropy_preview(task: InspectionTask, sources: list[dict]) -> dict:
-    """RFC 3797 §5 before announcing: the bits the named sources carry against log2 C(pool, picks),
-    with the pool and strata as the registry stands now (the announcement freezes them)."""
-    institutions = Institution.objects.practising().filter(
-        sector=task.sector, jurisdiction__in=task.jurisdictions.all()
-    )
-    sizes = dict.fromkeys(algorithm.STRATA, 0)
-    sizes.update(Counter(institutions.values_list("risk_tier", flat=True)))
-    ratios = {k: format(Decimal(v).normalize(), "f") for k, v in task.ratios.items()}
-    planned = algorithm.stratum_counts(sizes, ratios, MINIMUM_PERCENT)
-    pool, picks = sum(sizes.values()), sum(planned.values())
-    sources = [{"name": s["name"], "entropy_bits": round(source_bits(s), 1)} for s in sources]
-    return {
-        **estimate_bits(sources, pool, picks),
-        "pool": pool,
-        "picks": picks,
-        "sources": sources,
-        "strata": [
-            {"label": STRATUM_LABELS[s], "size": sizes[s], "planned": planned[s]}
-            for s in algorithm.STRATA
-        ],
-    }
-
-
-def draw_detail(draw: Draw) -> dict:
-    """Everything the detail page shows, from the published announcement and result."""
-    ann = draw.announcement
-    values = draw.source_values or []
-    sources = [
-        {
-            **s,
-            "label": SOURCE_KINDS[s["kind"]]["label"] if s.get("kind") in SOURCE_KINDS else "",
-            "values": " ".join(str(v) for v in values[i]) if i < len(values) else "",
-        }
-        for i, s in enumerate(ann["sources"])
-    ]
-    pools = [
-        {"label": label, "size": len(ann["pools"][name]["entries"]), **ann["pools"][name]}
-        for name, label in (
-            ("targets", gettext("检查对象")),
-            ("inspectors", gettext("执法检查人员")),
-            ("conflicts", gettext("利害关系（回避）")),
-        )
-    ]
-    strata = [
-        {"label": STRATUM_LABELS.get(s["code"], s["code"]), **s} for s in ann.get("strata", [])
-    ]
-    estimate = None
-    if ann.get("entropy"):
-        estimate = {
-            **ann["entropy"],
-            "pool": pools[0]["size"],
-            "picks": sum(s.get("planned", 0) for s in ann.get("strata", [])),
-            "sources": [{"name": s["name"], "entropy_bits": s["entropy_bits"]} for s in sources],
-        }
-    detail = {
-        "ann": ann,
-        "sources": sources,
-        "pools": pools,
-        "strata": strata,
-        "estimate": estimate,
-        "targets": [],
-        "stage": None,
-        "timing": draw_timing_problems(sources=ann["sources"], draw=draw),
-    }
-    if draw.result:
-        detail.update(_result_detail(ann, draw.result))
-    return detail
-
-
-def _result_detail(ann: dict, result: dict) -> dict:
-    targets = {t["credit_code"]: t for t in ann["pools"]["targets"]["entries"]}
-    inspectors = {i["certificate"]: i for i in ann["pools"]["inspectors"]["entries"]}
-    teams = {team["credit_code"]: team for team in result["teams"]}
-
-    def person(certificate: str) -> dict:
-        entry = inspectors.get(certificate, {})
-        return {
-            "certificate": certificate,
-            "name": entry.get("name", ""),
-            "jurisdiction": entry.get("jurisdiction", ""),
-        }
-
-    rows = []
-    for order, selection in enumerate(result["selections"], start=1):
-        code = selection["credit_code"]
-        team = teams.get(code, {"members": [], "steps": [], "excluded_for_conflict": []})
-        rows.append(
-            {
-                "order": order,
-                "credit_code": code,
-                "name": targets.get(code, {}).get("name", ""),
-                "stratum": STRATUM_LABELS.get(selection["stratum"], selection["stratum"]),
-                "pick": selection["pick"],
-                "remaining": selection["remaining"],
-                "digest": selection["digest"],
-                "members": [
-                    {**person(m["certificate"]), "borrowed": m["borrowed"]} for m in team["members"]
-                ],
-                "skipped": [
-                    {
-                        **person(step["certificate"]),
-                        "reason": OUTCOMES.get(step["outcome"], step["outcome"]),
-                        "outcome": step["outcome"],
-                        "pool": POOLS.get(step["pool"], step["pool"]),
-                        "phase": PHASES.get(step["phase"], ""),
-                        "pick": step["pick"],
-                        "digest": step["digest"],
-                    }
-                    for step in team["steps"]
-                    if step["outcome"] != "accepted"
-                ],
-                "conflicts": len(team["excluded_for_conflict"]),
-            }
-        )
-    stage = result.get("stages", {}).get("jurisdictions")
-    return {
-        "targets": rows,
-        "stage": stage,
-        "result_strata": [
-            {"label": STRATUM_LABELS.get(s["code"], s["code"]), **s} for s in result["strata"]
-        ],
-        "load_cap": result.get("load_cap"),
-        "load_cap_relaxed": result.get("load_cap_relaxed"),
-        "key": result.get("key"),
-    }
-
-
 @admin.register(Draw)
-class DrawAdmin(admin.ModelAdmin):
-    """Read-only for everybody, superusers included: the page shows, the services write."""
+class DrawAdmin(ReadOnlyMixin, ChangeContextMixin, admin.ModelAdmin):
+    """Read-only for everybody, superusers included: the page shows, the services write. A draw
+    is announced from an approved task (below) and never edited (N10–N12), for anybody."""
 
     list_display = [
         "task",
@@ -261,15 +117,6 @@ class DrawAdmin(admin.ModelAdmin):
     def witnesses_display(self, obj):
         return "、".join(obj.witnesses or [])
 
-    def has_add_permission(self, request):
-        return False  # announced from an approved task, below
-
-    def has_change_permission(self, request, obj=None):
-        return False  # N10–N12: a draw is never edited, for anybody
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def may_draw(self, request) -> bool:
         return request.user.has_perm("inspections.add_draw")
 
@@ -291,23 +138,19 @@ class DrawAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        draw = self.get_object(request, object_id)
-        extra = {}
-        if draw is not None:
-            live = draw.superseded_at is None
-            extra = {
-                **draw_detail(draw),
-                "draw": draw,
-                "public_url": public_url("inspections:draw_detail", draw.pk, f"/draws/{draw.pk}/"),
-                "json_url": public_url("inspections:draw_json", draw.pk, f"/draws/{draw.pk}.json"),
-                "can_execute": self.may_draw(request) and live and not draw.is_executed,
-                "can_redraw": self.may_draw(request) and live,
-                "pending_redraw": draw.redraw_requests.filter(
-                    status=RedrawRequest.Status.PENDING
-                ).first(),
-            }
-        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+    def change_context(self, request, draw: Draw) -> dict:
+        live = draw.superseded_at is None
+        return {
+            **draw_detail(draw),
+            "draw": draw,
+            "public_url": public_url("inspections:draw_detail", draw.pk, f"/draws/{draw.pk}/"),
+            "json_url": public_url("inspections:draw_json", draw.pk, f"/draws/{draw.pk}.json"),
+            "can_execute": self.may_draw(request) and live and not draw.is_executed,
+            "can_redraw": self.may_draw(request) and live,
+            "pending_redraw": draw.redraw_requests.filter(
+                status=RedrawRequest.Status.PENDING
+            ).first(),
+        }
 
     # -- announce ----------------------------------------------------------------------------
     def _drawable_task(self, request, task_id: int) -> InspectionTask:
@@ -413,20 +256,17 @@ class DrawAdmin(admin.ModelAdmin):
         period = self._period(request, task, drawing=request.method == "POST")
         if request.method == "POST" and form.is_valid() and period["period_confirmed"]:
             data = form.cleaned_data
-            try:
-                draw = draw_immediate(
-                    task=task,
-                    reason=data["reason"],
-                    witnesses=[data["witness_1"], data["witness_2"]],
-                    user=request.user,
-                )
-            except ServiceError as exc:
-                show_service_error(request, exc)
-            else:
-                messages.warning(
-                    request,
-                    gettext("已当场抽取。本次抽取由服务器生成随机数，标注为“不可公开验证”。"),
-                )
+            draw = service_call(
+                request,
+                gettext("已当场抽取。本次抽取由服务器生成随机数，标注为“不可公开验证”。"),
+                draw_immediate,
+                level=messages.WARNING,
+                task=task,
+                reason=data["reason"],
+                witnesses=[data["witness_1"], data["witness_2"]],
+                user=request.user,
+            )
+            if draw is not None:
                 return self._to_draw(draw)
         return render_page(
             self,

@@ -14,9 +14,10 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin.common import ReadOnlyMixin
 from core.exceptions import ServiceError
 from inspections.admin.common import render_page, show_service_error
-from inspections.admin.draws import entropy_preview
+from inspections.admin.draw_detail import entropy_preview
 from inspections.models import RedrawRequest
 from inspections.services.redraws import (
     APPROVE_PERMISSION,
@@ -58,7 +59,9 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(RedrawRequest)
-class RedrawRequestAdmin(admin.ModelAdmin):
+class RedrawRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Asked from the draw's page, decided on its own page through the services: here only read."""
+
     list_display = [
         "task_display",
         "draw",
@@ -77,15 +80,6 @@ class RedrawRequestAdmin(admin.ModelAdmin):
         return request.user.has_perm(APPROVE_PERMISSION) or super().has_view_permission(
             request, obj
         )
-
-    def has_add_permission(self, request):
-        return False  # asked from the draw's page
-
-    def has_change_permission(self, request, obj=None):
-        return False  # decided on its own page, through the services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("检查任务"), ordering="draw__task__name")
     def task_display(self, obj):

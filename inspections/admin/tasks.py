@@ -13,7 +13,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.exceptions import ServiceError
 from inspections.admin.archive import TaskArchiveAdminMixin
-from inspections.admin.common import render_page, show_service_error
+from inspections.admin.common import (
+    ChangeContextMixin,
+    render_page,
+    service_call,
+    show_service_error,
+)
 from inspections.admin.forms import (
     DecisionForm,
     InspectionTaskForm,
@@ -42,7 +47,7 @@ NOTES = ["approval_note", "late_reason"]
 
 
 @admin.register(InspectionTask)
-class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
+class InspectionTaskAdmin(TaskArchiveAdminMixin, ChangeContextMixin, SimpleHistoryAdmin):
     form = InspectionTaskForm
     list_display = [
         "name",
@@ -248,14 +253,7 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        task = self.get_object(request, object_id)
-        extra = {}
-        if task is not None:
-            extra = self._task_context(request, task)
-        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
-
-    def _task_context(self, request, task: InspectionTask) -> dict:
+    def change_context(self, request, task: InspectionTask) -> dict:
         draws = list(task.draws.order_by("number"))
         may_draw = request.user.has_perm("inspections.add_draw")
         drawable = (
@@ -306,12 +304,13 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, SimpleHistoryAdmin):
         if request.method != "POST" or not self.may_edit_tasks(request):
             raise PermissionDenied
         task = get_object_or_404(InspectionTask, pk=pk)
-        try:
-            task_submit(task=task, user=request.user)
-        except ServiceError as exc:
-            show_service_error(request, exc)
-        else:
-            messages.success(request, gettext("已提交单位负责人审批（N10）。"))
+        service_call(
+            request,
+            gettext("已提交单位负责人审批（N10）。"),
+            task_submit,
+            task=task,
+            user=request.user,
+        )
         return redirect("admin:inspections_inspectiontask_change", task.pk)
 
     def decide_view(self, request, pk: int):

@@ -1,7 +1,7 @@
 """The PDF documents: the check record (检查记录, Y3.3, Y3.5), the inspection report (抽查报告, N13,
 N10(5)) and the feedback letter (结果反馈函, N14) — A4, the Chinese fonts embedded, "第 N 页 共 M
 页", the bureau's name. Rendered in Celery tasks (inspections/tasks.py) and, for an archive missing
-one, synchronously (inspections/services/archive.py). The machinery is in pdf.py.
+one, synchronously (inspections/services/archive/). The machinery is in pdf.py.
 
 What was signed never changes (issue 12 §1). Each document renders from a snapshot of everything it
 shows (inspections/services/snapshots.py): frozen on the row when the record is submitted, the

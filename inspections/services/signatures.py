@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.exceptions import ServiceError
 from inspections.models import CheckRecord, Signature, SigningPin
-from inspections.services.records import _draft_locked
+from inspections.services.records.lifecycle import _draft_locked
 from registry.models import Inspector
 
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024

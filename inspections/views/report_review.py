@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 from core.exceptions import ServiceError
 from inspections.models import InspectionReport, TargetResult
 from inspections.services.reports import report_team_approve
-from inspections.views.inspect import InspectorMixin
+from inspections.views.inspect.common import InspectorMixin
 
 
 def reports_to_review(user):

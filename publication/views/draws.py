@@ -16,8 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from inspections import selectors
-from inspections.services.draws import draw_document
-from inspections.services.sources import draw_timing_problems
+from inspections.services import draw_document, draw_timing_problems
 from publication.views.base import PublicListView, page_range, public_or_404
 from tools import verify_draw as algorithm
 
