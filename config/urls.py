@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from core.downloads import staff_file
 from core.views import favicon, healthz
@@ -20,6 +21,12 @@ urlpatterns = [
         "admin/files/<str:label>/<int:pk>/<str:field>/",
         admin.site.admin_view(staff_file),
         name="staff_file",
+    ),
+    # The publication log's admin pages moved with the model to core (issue 13); old bookmarks
+    # and links follow.
+    re_path(
+        r"^admin/publication/publication/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/core/publication/%(rest)s", query_string=True),
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

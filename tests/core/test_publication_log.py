@@ -116,3 +116,8 @@ def test_every_floor_writes_the_one_log(staff_user, client):
     page = client.get("/admin/core/publication/")
     assert page.status_code == 200
     assert "名录库：新增 3 家" in page.content.decode()
+    # Bookmarks of its old address follow it.
+    old = client.get("/admin/publication/publication/?kind=registry")
+    assert (old.status_code, old["Location"]) == (302, "/admin/core/publication/?kind=registry")
+    old = client.get(f"/admin/publication/publication/{entry.pk}/change/")
+    assert old["Location"] == f"/admin/core/publication/{entry.pk}/change/"
