@@ -190,10 +190,30 @@ IMPORT_UPLOAD_MAX_AGE = env.int("IMPORT_UPLOAD_MAX_AGE", default=3600)
 # national practitioners file, 27 MiB, unpacks to about 300 MiB).
 IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=1024 * 1024 * 1024)
 
+# Personal data (ID numbers, phones) are stored encrypted with these Fernet keys (core.pii): the
+# first encrypts, all decrypt; rotation in docs/security.md §个人信息保护. Production requires them;
+# the quick-start makes one in var/ (local settings), the tests have their own.
+PII_KEYS = env.list("PII_KEYS", default=[])
+
+# Every handler masks ID-number and phone shapes (core.pii.PersonalDataFilter), and the 500 e-mail
+# to ADMINS is masked as a whole (its body is rebuilt from the exception): nothing personal in logs
+# or error reports (issue 14 §4). The "django" logger is Django's own default, with that handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "personal_data": {"()": "core.pii.PersonalDataFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "core.pii.PersonalDataAdminEmailHandler",
+            "filters": ["require_debug_false", "personal_data"],
+        },
+    },
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True

@@ -1,11 +1,11 @@
-"""Production: refuses to start without SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS."""
+"""Production: refuses to start without SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS and PII_KEYS."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE, env
 
-for _name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
+for _name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "PII_KEYS"):
     if not env(_name, default=""):
         raise ImproperlyConfigured(f"{_name} must be set in production (see .env.example).")
 

@@ -11,6 +11,8 @@ from .base import *  # noqa: E402, F403 (after the line above, which decides wha
 from .base import BASE_DIR, env  # noqa: E402
 
 SECRET_KEY = "test-only-key"
+# A fixed Fernet key (core.pii), so that the tests' stored values decrypt in every process.
+PII_KEYS = ["dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="]
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.history import history_user
+from core.pii import EncryptedCharField
 from registry.models.reference import Jurisdiction, Sector
 from registry.validators import validate_credit_code, validate_id_number
 
@@ -103,10 +104,11 @@ class Practitioner(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.PRACTISING
     )
-    id_number = models.CharField(
+    # Personal data (PIPL): stored encrypted (core.pii), shown masked unless revealed (audited).
+    id_number = EncryptedCharField(
         _("身份证号"), max_length=18, blank=True, validators=[validate_id_number]
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = EncryptedCharField(_("联系电话"), max_length=20, blank=True)
     # Personal data stays out of the audit trail (who changed the record and when is still kept).
     history = HistoricalRecords(get_user=history_user, excluded_fields=["id_number", "phone"])
 
