@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 50,
     "DATABASE_URL": "postgres://u:p@db:5432/x",
     "ALLOWED_HOSTS": "example.gov.cn",
+    "PII_KEYS": "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=",
     "REDIS_URL": "redis://redis:6379/0",
 }
 PRINT = (

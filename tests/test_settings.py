@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 50,
     "DATABASE_URL": "postgres://u:p@db:5432/x",
     "ALLOWED_HOSTS": "example.gov.cn",
+    "PII_KEYS": "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=",
 }
 # What a deployer's .env may hold, and some that no one should write.
 ODD_ENV = "\n".join(
@@ -104,6 +105,47 @@ def test_quick_start_runs_on_embedded_defaults(root):
     assert fields[4:] == ["True", str(200 * 2**20), "''", "重庆市渝中区司法局"]
 
 
+def test_production_refuses_to_start_with_a_malformed_pii_key(root):
+    """Issue 14 §4: a key that is not a Fernet key stops start-up (django.setup(), as gunicorn and
+    Celery do), not the first page that shows an ID number."""
+    env = {**PRODUCTION_ENV, "PII_KEYS": f"{PRODUCTION_ENV['PII_KEYS']},not-a-key"}
+    result = run("config.settings.production", env, root)
+    assert result.returncode != 0
+    assert "PII_KEYS: key 2 is not a Fernet key" in result.stderr
+
+
+def test_quick_start_makes_its_pii_key_once_and_keeps_it(tmp_path):
+    """`make run` needs no set-up: the local settings make var/pii.key on first run (readable by
+    its owner only) and read the same key afterwards, so the demo's ID numbers stay readable."""
+    shutil.copytree(ROOT / "config", tmp_path / "config", ignore=shutil.ignore_patterns("*.pyc"))
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.PII_KEYS)"
+
+    def keys() -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("PII_KEYS", "DATABASE_URL")}
+        result = subprocess.run(
+            [sys.executable, "-c", show],
+            cwd=tmp_path,
+            env={
+                **env,
+                "DJANGO_ENV_FILE": "",
+                "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+                "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    first = keys()
+    key_file = tmp_path / "var" / "pii.key"
+    assert key_file.read_text() in first
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert keys() == first
+    assert [p.name for p in key_file.parent.iterdir()] == ["pii.key"]
+
+
 def test_the_test_settings_never_read_a_dot_env(tmp_path):
     """Even with DJANGO_ENV_FILE unset or naming the file: the run's database, broker, feed and
     bureau are the tests' own, never a production .env's."""
@@ -130,6 +172,7 @@ def test_a_deployment_reads_its_dot_env(tmp_path):
     root = tmp_path / "app"
     shutil.copytree(ROOT / "config", root / "config", ignore=shutil.ignore_patterns("*.pyc"))
     good = "SECRET_KEY=k\nDATABASE_URL=postgres://u:p@db:5432/x\nALLOWED_HOSTS=a.gov.cn\n"
+    good += f"PII_KEYS={PRODUCTION_ENV['PII_KEYS']}\n"
     (root / ".env").write_text(good + "BUREAU_NAME=甲市司法局\n", encoding="utf-8")
     other = tmp_path / "other.env"
     other.write_text(good + "BUREAU_NAME=乙市司法局\n", encoding="utf-8")
