@@ -144,8 +144,9 @@ def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
 # -- masking (logs, error e-mails) -------------------------------------------------------------
 # An 18-character resident identity number (GB 11643: 17 digits and a digit or X) and a mainland
 # mobile number (11 digits from 13–19), each not inside a longer run of digits; a fixed-line number
-# written with its area code and hyphen (023-63801234; without the hyphen it looks like any number). Tokens are base64 and keep their letters, so no digit run there
-# is as long as one of these more than by chance — and a masked token reveals nothing anyway.
+# written with its area code and hyphen (023-63801234; without the hyphen it looks like any number).
+# Letters may touch them: a hex digest or a token that happens to hold such a run is masked too,
+# which costs a log line's hash and never lets a number through.
 ID_SHAPE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
 PHONE_SHAPE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 LANDLINE_SHAPE = re.compile(r"(?<![0-9])(0[0-9]{2,3})-[0-9]{7,8}(?![0-9])")

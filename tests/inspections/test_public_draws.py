@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from inspections import selectors
 from inspections.services.draws import draw_execute
-from registry.models import Inspector
+from registry.models import Inspector, Institution
 from tests.factories import InspectorFactory, InstitutionFactory, JurisdictionFactory
 from tests.inspections.public_pages import (
     SCRIPT_NAME,
@@ -31,6 +31,7 @@ from tests.inspections.public_pages import (
 )
 from tests.inspections.public_pages import on_sources_day as on_sources_day  # a fixture
 from tests.inspections.public_pages import world as world  # a fixture
+from tests.pii_shapes import personal_shapes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_sources_day")]
 
@@ -214,6 +215,16 @@ class TestNothingPrivateIsPublished:
             text = body(get(client, url)).decode()
             for secret in secrets:
                 assert secret not in text, (url, secret)
+
+    def test_no_id_or_phone_shape_appears_anywhere(self, client, world):
+        """Issue 14 §4: nothing shaped like an ID number or a phone, on the pages and in the
+        documents (the draws' JSON), whoever's it would be."""
+        codes = list(Institution.objects.values_list("credit_code", flat=True))
+        for url in public_urls(world):
+            if url == reverse("inspections:verifier_download"):
+                continue
+            text = body(get(client, url)).decode()
+            assert personal_shapes(text, allowed=codes) == [], url
 
     def test_documents_carry_no_user_fields(self, client, world):
         for draw in draws(world):

@@ -13,6 +13,8 @@ from django.urls import reverse
 from inspections.models import TargetResult
 from publication.models import ResultNotice
 from publication.services import notice_correct, notice_publish, notice_publish_all, notice_withdraw
+from tests.factories import PractitionerFactory
+from tests.pii_shapes import personal_shapes
 
 pytestmark = pytest.mark.django_db
 SCRIPT = "<script>alert('x')</script>"
@@ -107,6 +109,30 @@ def test_atom_is_a_feed(client, published):
     root = ET.fromstring(b"".join(response.streaming_content))
     entries = root.findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == len(published)
+
+
+def test_no_id_or_phone_reaches_the_results_or_the_open_data(client, published):
+    """Issue 14 §4 (PIPL): the practitioners of every published institution have ID numbers and
+    phones; none of them, nor anything shaped like one, is on a page, in the CSV, JSON or Atom."""
+    people = [
+        PractitionerFactory(institution=notice.result.inspection.institution)
+        for notice in published
+    ]
+    codes = [n.credit_code for n in published]
+    urls = [
+        reverse(name)
+        for name in (
+            "publication:result_list",
+            "publication:result_list_csv",
+            "publication:result_list_json",
+            "publication:result_list_atom",
+        )
+    ] + [reverse("publication:result_detail", args=[n.pk]) for n in published]
+    for url in urls:
+        text = body(client.get(url))
+        assert personal_shapes(text, allowed=codes) == [], url
+        for person in people:
+            assert person.id_number not in text and person.phone not in text, url
 
 
 def test_detail_shows_versions_and_withholdings(client, published, staff_user):

@@ -10,7 +10,10 @@ from django.db.migrations.executor import MigrationExecutor
 from registry.models import Practitioner
 from tests.factories import InstitutionFactory, make_id_number
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 BEFORE = [("registry", "0006_schedule_import_uploads_sweep")]
 AFTER = [("registry", "0007_practitioner_encrypt_personal_data")]

@@ -21,6 +21,7 @@ from tests.factories import (
     make_id_number,
     sector,
 )
+from tests.pii_shapes import personal_shapes
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,12 @@ class TestNothingPrivateIsPublished:
             assert person.id_number[-4:] + "<" not in page, url
             assert person.phone not in page, url
             assert inspector.user.username not in page, url
+
+    def test_no_id_or_phone_shape_appears_on_any_page(self, client, populated):
+        """Issue 14 §4: not these practitioners' values only — nothing shaped like one."""
+        codes = list(Institution.objects.values_list("credit_code", flat=True))
+        for url in all_public_pages(populated):
+            assert personal_shapes(html(client, url), allowed=codes) == [], url
 
     def test_personal_columns_are_not_even_loaded(self, client, populated):
         with CaptureQueriesContext(connection) as ctx:
