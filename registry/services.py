@@ -1,7 +1,6 @@
 """Writes of the registry: the risk tier derived from the supervision history (Y3.2, N8)."""
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,6 +11,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
+from core.models import AuditEvent
 from registry.models import (
     Institution,
     Practitioner,
@@ -200,42 +201,41 @@ def institution_risk_current(*, institution_ids: QuerySet, today: dt.date | None
 
 
 # -- personal data (issue 14 §4) --------------------------------------------------------------
-# Each full view or export of practitioners' ID numbers and phones is a security event (GB/T
-# 22239 8.1.4.3). Recorded in the log "security.personal_data" (who, whom, from where, never the
-# values) until the audit trail (core.audit, issue 14 §3) takes them.
-personal_data_log = logging.getLogger("security.personal_data")
-
-
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+# Each full view or export of practitioners' ID numbers and phones is an entry of the audit trail
+# (GB/T 22239 8.1.4.3; docs/audit.md): who, when, from where, which practitioner — never the values.
+# Written before the values are shown: if the entry cannot be written, nothing is revealed.
+PERSONAL_FIELDS = ["id_number", "phone"]
 
 
 def personal_data_revealed(*, request, practitioner: Practitioner) -> None:
     """A staff member opened one practitioner's full ID number and phone."""
-    personal_data_log.info(
-        "personal data revealed: practitioner %s by user %s from %s",
-        practitioner.pk,
-        request.user.pk,
-        _client(request),
+    audit_record(
+        AuditEvent.Action.PII_REVEALED,
+        request=request,
+        target=practitioner,
+        detail={"fields": PERSONAL_FIELDS},
     )
 
 
 def personal_data_refused(*, request, practitioner: Practitioner) -> None:
     """Someone without the permission asked for a practitioner's full personal data."""
-    personal_data_log.warning(
-        "personal data refused: practitioner %s to user %s from %s",
-        practitioner.pk,
-        request.user.pk,
-        _client(request),
+    audit_record(
+        AuditEvent.Action.PII_REVEALED,
+        request=request,
+        target=practitioner,
+        outcome=AuditEvent.Outcome.REFUSED,
+        detail={"fields": PERSONAL_FIELDS},
     )
 
 
 def personal_data_exported(*, request, rows: int, full: bool) -> None:
     """An export of practitioners: `full` when the ID numbers and phones were in it unmasked."""
-    personal_data_log.info(
-        "practitioners exported (%s rows, personal data %s) by user %s from %s",
-        rows,
-        "in full" if full else "masked",
-        request.user.pk,
-        _client(request),
+    audit_record(
+        AuditEvent.Action.EXPORTED,
+        request=request,
+        detail={
+            "model": Practitioner._meta.label_lower,
+            "rows": rows,
+            "personal_data": "full" if full else "masked",
+        },
     )

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from core.models import AuditEvent
 from registry.admin.targets import PractitionerAdmin
 from registry.models import Practitioner
 from tests.factories import InstitutionFactory, PractitionerFactory
@@ -153,38 +154,42 @@ def test_those_not_allowed_cannot_set_them_either(client, legal_user, lawyer):
 
 
 # -- revealed: with the permission, one at a time, audited ----------------------------------------
-def test_reveal_asks_first_then_shows_and_records_each_opening(
-    staff_client, staff_user, lawyer, caplog
-):
-    caplog.set_level(logging.INFO, logger="security.personal_data")
+def events(action=AuditEvent.Action.PII_REVEALED):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_reveal_asks_first_then_shows_and_records_each_opening(staff_client, staff_user, lawyer):
     asked = staff_client.get(reveal_url(lawyer))
     assert asked.status_code == 200
     assert ID not in asked.content.decode() and ID_MASKED in asked.content.decode()
-    assert not caplog.records
+    assert events() == []
 
     for _ in range(2):
-        shown = staff_client.post(reveal_url(lawyer))
+        shown = staff_client.post(reveal_url(lawyer), REMOTE_ADDR="10.1.2.3")
         assert shown.status_code == 200
         html = shown.content.decode()
         assert ID in html and PHONE in html
         assert "no-cache" in shown["Cache-Control"] and "private" in shown["Cache-Control"]
-    events = [r for r in caplog.records if "revealed" in r.getMessage()]
-    assert len(events) == 2
-    assert f"practitioner {lawyer.pk} by user {staff_user.pk}" in events[0].getMessage()
-    assert ID not in caplog.text and PHONE not in caplog.text
+    first, second = events()
+    assert (first.user_id, first.ip, first.outcome) == (staff_user.pk, "10.1.2.3", "success")
+    assert (first.target_model, first.target_id) == ("registry.practitioner", str(lawyer.pk))
+    assert second.prev_hash == first.hash
+    stored = repr(list(AuditEvent.objects.values()))
+    assert ID not in stored and PHONE not in stored
 
 
 @pytest.mark.parametrize("role", ["leader_user", "legal_user", "auditor_user"])
 def test_reveal_is_refused_without_the_permission_and_the_refusal_recorded(
-    client, request, role, lawyer, caplog
+    client, request, role, lawyer
 ):
-    caplog.set_level(logging.INFO, logger="security.personal_data")
-    client.force_login(request.getfixturevalue(role))
+    user = request.getfixturevalue(role)
+    client.force_login(user)
     for method in (client.get, client.post):
         response = method(reveal_url(lawyer))
         assert response.status_code == 403
         assert ID not in response.content.decode()
-    assert sum("refused" in r.getMessage() for r in caplog.records) == 2
+    refusals = events()
+    assert [(e.outcome, e.user_id) for e in refusals] == [("refused", user.pk)] * 2
 
 
 def test_reveal_of_an_unknown_practitioner_is_404(staff_client, db):
@@ -202,9 +207,9 @@ EXPORT_FIELDS = ("certificate_number", "name", "institution", "id_number", "stat
 
 
 @pytest.mark.parametrize(("role", "full"), [("auditor_user", False), ("staff_user", True)])
-def test_export_masks_unless_allowed_and_is_recorded(client, request, role, full, lawyer, caplog):
-    caplog.set_level(logging.INFO, logger="security.personal_data")
-    client.force_login(request.getfixturevalue(role))
+def test_export_masks_unless_allowed_and_is_recorded(client, request, role, full, lawyer):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
     response = client.post(
         reverse("admin:registry_practitioner_export"),
         {
@@ -217,8 +222,13 @@ def test_export_masks_unless_allowed_and_is_recorded(client, request, role, full
     body = response.content.decode("utf-8-sig")
     assert (ID in body) is full
     assert (ID_MASKED in body) is not full
-    (event,) = [r.getMessage() for r in caplog.records if "exported" in r.getMessage()]
-    assert ("1 rows, personal data in full" in event) is full
+    (event,) = events(AuditEvent.Action.EXPORTED)
+    assert event.user_id == user.pk
+    assert event.detail == {
+        "model": "registry.practitioner",
+        "rows": 1,
+        "personal_data": "full" if full else "masked",
+    }
 
 
 # -- history ---------------------------------------------------------------------------------------
