@@ -181,6 +181,8 @@ def copy_floor(database_url: str, files: dict[tuple[str, str], Path]) -> dict[st
         mark = _mark(backend)
         cur.execute(f"SELECT credit_code, id FROM {Institution._meta.db_table}")
         institution_ids = dict(cur.fetchall())
+        # Plain text, as the floor is PostgreSQL alone: the imports measured above encrypt the ID
+        # numbers and phones (core.pii), the floor does not, and the bench database is scratch.
         columns = "certificate_number, name, institution_id, id_number, status, phone"
         with (
             files["practitioners", "csv"].open(encoding="utf-8-sig", newline="") as f,

@@ -5,6 +5,9 @@ to those allowed, each opening recorded; never in logs or the error e-mail."""
 
 import io
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core import mail
@@ -284,3 +287,26 @@ def test_an_error_on_a_page_with_an_id_number_leaks_it_nowhere(
 def test_log_records_are_masked_whatever_logger_writes_them(console):
     logging.getLogger("inspections.anything").warning("row %s: phone %s", ID, "023-63801234")
     assert console.getvalue().strip() == f"row {ID_MASKED}: phone 023-********"
+
+
+def test_the_celery_worker_logs_are_masked_too():
+    """The worker replaces the root logger's handlers (config/celery.py): a task's log line and
+    traceback with an ID number or phone come out masked."""
+    script = (
+        "import logging\n"
+        "from config.celery import app\n"
+        "app.log.setup_logging_subsystem(loglevel='INFO', colorize=False)\n"
+        f"logging.getLogger('celery.task').warning('row {ID} phone {PHONE}')\n"
+        "try:\n"
+        f"    raise ValueError('{ID}')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('inspections.tasks').exception('failed')\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert f"row {ID_MASKED} phone {PHONE_MASKED}" in output
+    assert "ValueError" in output and ID not in output and PHONE not in output
