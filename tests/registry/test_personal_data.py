@@ -310,3 +310,23 @@ def test_the_celery_worker_logs_are_masked_too():
     output = result.stdout + result.stderr
     assert f"row {ID_MASKED} phone {PHONE_MASKED}" in output
     assert "ValueError" in output and ID not in output and PHONE not in output
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        {"id_number__startswith": "110105"},
+        {"id_number": ID},
+        {"phone__regex": "^139"},
+        {"id_number__gt": ""},
+    ],
+    ids=["startswith", "exact", "regex", "gt"],
+)
+def test_the_list_is_no_oracle_for_guessing_numbers(client, auditor_user, lawyer, probe):
+    """An attack on masking: the admin list takes field lookups from its query string, so a
+    read-only account could once narrow an ID number down digit by digit. Refused now."""
+    client.force_login(auditor_user)
+    response = client.get(reverse("admin:registry_practitioner_changelist"), probe)
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert "e=1" in response["Location"]
