@@ -130,7 +130,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # their hashes, nothing else ('unsafe-hashes' admits hashed attributes only). Checked with the
 # policy enforced in Chromium: tests/browser/test_csp.py.
 CSP_STYLE_ATTRIBUTE_HASHES = [
-    "'sha256-RGDyBHqa/RDbFKnvSk0vFRZvbJ/T8RRlTgDz8yNw5KM='",
+    "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",  # import-export export.html "padding: 0;"
+    "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",  # … "font-weight: bold;"
+    "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",  # simple-history list "border-top: 0"
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -138,7 +140,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "style-src-attr": ["'unsafe-hashes'", *CSP_STYLE_ATTRIBUTE_HASHES],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],
