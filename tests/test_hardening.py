@@ -136,7 +136,8 @@ def test_every_screen_sends_the_browser_protections(client, url):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     policy = dict(
-        part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
     )
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"  # no inline script, no eval
