@@ -27,13 +27,16 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 
-# Dependencies first, so code changes reuse this layer. `[tool.setuptools] packages = []`: the wheel
-# holds no code, only the pinned dependencies; the apps run from /app.
+# Dependencies first, so code changes reuse this layer: exactly the files of requirements.lock,
+# each checked against its SHA-256 (a tampered mirror or a re-uploaded release fails the build;
+# issue 14 §5, `make lock` regenerates it). Then the project without resolving anything again:
+# `[tool.setuptools] packages = []`, the wheel holds no code; the apps run from /app.
 # PIP_INDEX_URL: a nearer mirror can be chosen at build time (docs/deployment.md); it is not a secret
 # store (build arguments are visible in the image history). ARG values reach the RUN environment.
 ARG PIP_INDEX_URL=https://pypi.org/simple
-COPY pyproject.toml ./
-RUN pip install . && rm -rf build *.egg-info
+COPY pyproject.toml requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock \
+    && pip install --no-deps . && rm -rf build *.egg-info
 
 COPY . .
 

@@ -9,7 +9,7 @@ LOG_DIR ?= var
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
 	shared-mime-info fonts-noto-cjk gettext poppler-utils chromium
 
-.PHONY: run serve test system-packages venv setup demo lint format messages bench-import clean
+.PHONY: run serve test system-packages venv setup demo lint format messages lock bench-import clean
 
 system-packages:  ## Debian packages (only as root; skipped when all are present)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -20,11 +20,25 @@ system-packages:  ## Debian packages (only as root; skipped when all are present
 		else echo "Please install as root: apt-get install $$missing"; fi; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions and files of requirements-dev.lock (hash-checked, issue 14 §5), then the
+# project itself without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q ".[dev]"
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps .
 	@touch $@
+
+# Regenerate both lock files from pyproject.toml (after changing a pin there): every version with
+# the hashes of all its files on the index, for Linux and any other platform (--universal).
+# UV_INDEX_URL names a mirror; the lock files keep no index URL. requirements-dev.lock is resolved
+# within requirements.lock, so that the two never pin a package differently.
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make lock" --quiet
+lock:  ## requirements.lock (the image) and requirements-dev.lock (developers, CI), with hashes
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install -q "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev --constraint requirements.lock -o requirements-dev.lock
 
 venv: $(VENV)/.installed
 

@@ -1,8 +1,9 @@
 """Chinese is the language of every screen unless the user picks English (SPEC: zh-hans first);
-no query string carries a NUL character (issue 12 §6)."""
+no query string carries a NUL character (issue 12 §6); no request body is larger than the largest
+upload (issue 14 §5)."""
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -31,6 +32,30 @@ class QueryStringMiddleware:
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in value for value in values):
                 raise BadQueryParameter(name)
+        return self.get_response(request)
+
+
+class RequestTooLarge(RequestDataTooBig):
+    """A body whose declared length is over REQUEST_MAX_BYTES, refused before it is read."""
+
+
+class RequestSizeMiddleware:
+    """Refuses a body longer than REQUEST_MAX_BYTES (the largest upload, a registry import, plus
+    the form around it) from its Content-Length, before any of it is read: Django itself bounds
+    only the non-file part of a body (DATA_UPLOAD_MAX_MEMORY_SIZE) and would spool any file to
+    disk. The proxy refuses the same bodies first (client_max_body_size, docs/deployment.md §6);
+    this holds where it is missing or misconfigured. core.views.bad_request answers 413."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads no body from a request whose length is not a number
+        if length > settings.REQUEST_MAX_BYTES:
+            raise RequestTooLarge(length)
         return self.get_response(request)
 
 

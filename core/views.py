@@ -1,13 +1,14 @@
 """Shared endpoints."""
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
 from core.health import health_details
-from core.middleware import BadQueryParameter
+from core.middleware import BadQueryParameter, RequestTooLarge
 
 
 @never_cache
@@ -30,9 +31,41 @@ def favicon(request):
     return HttpResponseRedirect(f"{settings.STATIC_URL}favicon.ico")
 
 
+def _upload_refusal(exception) -> tuple[str, int] | None:
+    """What to say about a body over one of the upload limits (issue 14 §5), and the status."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.REQUEST_MAX_BYTES
+        if not isinstance(exception, RequestTooLarge):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _("提交的内容超过 %(mb)s MB 的上限，未被接收。") % {"mb": f"{limit / 2**20:g}"}, 413
+    if isinstance(exception, TooManyFieldsSent):
+        return _("提交的字段超过 %(n)s 个的上限，未被接收。") % {
+            "n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }, 400
+    if isinstance(exception, TooManyFilesSent):
+        return _("一次提交的文件超过 %(n)s 个的上限，未被接收。") % {
+            "n": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }, 400
+    return None
+
+
 def bad_request(request, exception):
-    """handler400: what was wrong, in the site's design (JSON for the .json open data), instead of
-    Django's bare page. Names the parameter of a BadQueryParameter; never echoes the value."""
+    """handler400: what was wrong, in the site's design (JSON for the .json open data and the
+    tablet's scripts), instead of Django's bare page. Names the parameter of a
+    BadQueryParameter; never echoes the value. A body over an upload limit is a 413 saying the
+    limit (nothing of it was used)."""
+    refusal = _upload_refusal(exception)
+    if refusal:
+        message, status = refusal
+        if request.path.endswith(".json") or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            return JsonResponse(
+                {"error": message, "code": "too_large"},
+                status=status,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        return render(request, "400.html", {"refusal": message}, status=status)
     parameter = exception.parameter if isinstance(exception, BadQueryParameter) else ""
     if request.path.endswith(".json"):
         message = (

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "django_celery_beat",
+    "csp",
     "core",
     "registry",
     "inspections",
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (issue 14 §5).
+    "core.middleware.RequestSizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +110,47 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Hardening in every environment, so that the tests and `make run` see what production sends
+# (issue 14 §5; docs/security.md §加固). Production adds TLS, HSTS and secure cookies.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms carry the token, and the tablet's scripts take it from
+# the form they send.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, no framing, no
+# plug-ins; every script and style sheet is a static file. The few style attributes that
+# third-party admin templates write (django-import-export, django-simple-history) are allowed by
+# their hashes, nothing else ('unsafe-hashes' admits hashed attributes only). Checked with the
+# policy enforced in Chromium: tests/browser/test_csp.py.
+CSP_STYLE_ATTRIBUTE_HASHES = [
+    "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",  # import-export export.html "padding: 0;"
+    "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",  # … "font-weight: bold;"
+    "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",  # simple-history list "border-top: 0"
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-hashes'", *CSP_STYLE_ATTRIBUTE_HASHES],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "report-uri": env.list("CSP_REPORT_URI", default=[]) or None,
+    },
+}
 
 # The bureau's name appears on public pages and documents.
 BUREAU_NAME = env("BUREAU_NAME", default="重庆市渝中区司法局")
@@ -183,6 +228,20 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Files larger than this are refused before parsing.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# Upload limits (issue 14 §5; docs/security.md §加固). The largest body any screen takes is a
+# registry import: a request over IMPORT_MAX_BYTES plus 1 MiB for the form around it is refused
+# from its Content-Length before it is read (core.middleware.RequestSizeMiddleware, 413); nginx's
+# client_max_body_size says the same (docs/deployment.md §6). Evidence files: 10 MB each
+# (inspections.services.records.evidence). The non-file part of a body (forms, the tablet's JSON
+# with a signature image) stays within Django's 2.5 MiB; files over 2.5 MiB are spooled to disk.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=IMPORT_MAX_BYTES + 2**20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Django's defaults, said here so that they are seen: the largest form (a plan's inline sections,
+# a changelist's selected rows) stays far below 1,000 fields; an evidence upload sends one file
+# from the tablet's script, a few from the form without it.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # Seconds an uploaded file waits for its confirmation after the check; then it is deleted (it
 # holds identity numbers: registry.imports.uploads).
 IMPORT_UPLOAD_MAX_AGE = env.int("IMPORT_UPLOAD_MAX_AGE", default=3600)

@@ -86,7 +86,7 @@ class DeadlineAdmin(ReadOnlyAdmin):
         if obj.due_on is None:
             return gettext("截止日期待定（缺工作日历）")
         if obj.due_on < timezone.localdate():
-            return format_html('<strong style="color:#b3261e">{}</strong>', gettext("已逾期"))
+            return format_html('<strong class="tone-bad">{}</strong>', gettext("已逾期"))
         return gettext("未到期")
 
     def get_urls(self):

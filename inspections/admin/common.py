@@ -10,7 +10,7 @@ from core.admin.common import render_page as core_render_page
 from core.downloads import download_link, download_url
 from core.exceptions import ServiceError
 
-LATE = "color:#b3261e"  # what is late or superseded, in the admin's red
+LATE = "insp-late"  # what is late or superseded, in the admin's red (static/css/admin.css)
 
 
 def show_service_error(request, exc: ServiceError) -> None:

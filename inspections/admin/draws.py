@@ -98,7 +98,7 @@ class DrawAdmin(ReadOnlyMixin, ChangeContextMixin, admin.ModelAdmin):
     def status_display(self, obj):
         if obj.superseded_at:
             return format_html(
-                '{} <strong style="{}">{}</strong>',
+                '{} <strong class="{}">{}</strong>',
                 obj.get_status_display(),
                 LATE,
                 gettext("（已被重新抽取取代）"),
@@ -110,7 +110,7 @@ class DrawAdmin(ReadOnlyMixin, ChangeContextMixin, admin.ModelAdmin):
         if obj.verifiable:
             return gettext("可公开验证")
         return format_html(
-            '<strong style="{}">{}</strong>', LATE, gettext("不可公开验证（当场抽取）")
+            '<strong class="{}">{}</strong>', LATE, gettext("不可公开验证（当场抽取）")
         )
 
     @admin.display(description=_("见证人"))

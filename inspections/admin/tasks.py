@@ -36,11 +36,11 @@ from inspections.services.tasks import (
 )
 
 Status = InspectionTask.Status
-STATUS_COLOURS = {
-    Status.DRAFT: "#444",
-    Status.SUBMITTED: "#8a5a00",
-    Status.APPROVED: "#1b6e3a",
-    Status.REJECTED: "#b3261e",
+STATUS_TONES = {
+    Status.DRAFT: "tone-plain",
+    Status.SUBMITTED: "tone-pending",
+    Status.APPROVED: "tone-good",
+    Status.REJECTED: "tone-bad",
 }
 APPROVAL_FIELDS = ["status", "applied_by", "applied_at", "approved_by", "approved_at"]
 NOTES = ["approval_note", "late_reason"]
@@ -139,8 +139,8 @@ class InspectionTaskAdmin(TaskArchiveAdminMixin, ChangeContextMixin, SimpleHisto
     @admin.display(description=_("审批状态"), ordering="status")
     def status_display(self, obj):
         return format_html(
-            '<strong style="color:{}">{}</strong>',
-            STATUS_COLOURS.get(obj.status, "#444"),
+            '<strong class="{}">{}</strong>',
+            STATUS_TONES.get(obj.status, "tone-plain"),
             obj.get_status_display(),
         )
 

@@ -42,9 +42,9 @@ class InspectorAdmin(SpreadsheetAdmin):
     def eligibility(self, obj):
         reasons = obj.ineligibility_reasons(timezone.localdate())
         if not reasons:
-            return format_html('<span style="color:#1b6e3a">✔ {}</span>', gettext("可抽取"))
+            return format_html('<span class="tone-good">✔ {}</span>', gettext("可抽取"))
         return format_html(
-            '<span style="color:#b3261e">✘ {}</span>',
+            '<span class="tone-bad">✘ {}</span>',
             format_html_join("；", "{}", ((r,) for r in reasons)),
         )
 

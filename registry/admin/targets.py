@@ -69,10 +69,12 @@ class InstitutionAdmin(SpreadsheetAdmin):
 
     @admin.display(description=_("风险等级及依据"), ordering="risk_tier")
     def risk(self, obj):
-        colour = {RiskTier.KEY: "#b3261e", RiskTier.REDUCED: "#1b6e3a"}.get(obj.risk_tier, "#444")
+        tone = {RiskTier.KEY: "tone-bad", RiskTier.REDUCED: "tone-good"}.get(
+            obj.risk_tier, "tone-plain"
+        )
         return format_html(
-            '<strong style="color:{}">{}</strong><br><small>{}</small>',
-            colour,
+            '<strong class="{}">{}</strong><br><small>{}</small>',
+            tone,
             obj.get_risk_tier_display(),
             obj.risk_reasons_text,
         )

@@ -7,11 +7,55 @@ back with `serialized_rollback` — with one twist: Playwright's sync API keeps 
 in this thread, so Django hands these tests a second, async-context set of connections that lacks
 the snapshot taken when the test database was created. The fixtures below give it that snapshot,
 and restore the rows after the last browser test for the transactional tests that run later.
+
+Every page of every browser test runs under the site's Content-Security-Policy, enforced (never
+`bypass_csp`), and a test fails on any violation the page reports (issue 14 §5): a script, style,
+frame or request the policy refused means a screen that is broken in production.
 """
 
 import pytest
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections
+
+# In every frame, before the page's own scripts: each refusal is said on the console, which the
+# context's listener below collects (Chromium's own "Refused to …" messages are collected too).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || e.documentURI}:${e.lineNumber} ${e.sample || ""}`);
+});
+"""
+
+
+def watch_csp(context, seen: list[str]) -> None:
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def on_console(message) -> None:
+        text = message.text
+        if text.startswith("CSP violation") or (
+            "Content Security Policy" in text and "Refused to" in text
+        ):
+            seen.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.on("console", on_console)
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request, monkeypatch):
+    """What the pages of this test refused under the policy; the test fails if any."""
+    seen: list[str] = []
+    if "browser" in request.fixturenames:
+        browser = request.getfixturevalue("browser")
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            watch_csp(context, seen)
+            return context
+
+        monkeypatch.setattr(browser, "new_context", watched_context)
+    yield seen
+    assert not seen, "Content-Security-Policy violations:\n" + "\n".join(seen)
 
 
 @pytest.fixture(scope="session")

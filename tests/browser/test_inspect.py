@@ -114,7 +114,9 @@ def fits_the_screen(page: Page) -> None:
 
 def settled(page: Page, canvas) -> None:
     """The pad in view, and the page done moving (signature images above it loaded)."""
-    page.wait_for_function("[...document.images].every((image) => image.complete)")
+    # A function, not an expression: Playwright evaluates an expression with eval, which the
+    # page's Content-Security-Policy refuses (issue 14 §5).
+    page.wait_for_function("() => [...document.images].every((image) => image.complete)")
     canvas.scroll_into_view_if_needed()
 
 

@@ -60,7 +60,7 @@ class AnnualPlanAdmin(ChangeContextMixin, SimpleHistoryAdmin):
         if obj.is_published:
             if obj.is_late:
                 return format_html(
-                    '{} <strong style="{}">{}</strong>',
+                    '{} <strong class="{}">{}</strong>',
                     gettext("%(d)s 公布") % {"d": obj.published_on},
                     LATE,
                     gettext("逾期（应于 %(due)s 前公布）") % {"due": due},
@@ -68,7 +68,7 @@ class AnnualPlanAdmin(ChangeContextMixin, SimpleHistoryAdmin):
             return gettext("%(d)s 公布，按期") % {"d": obj.published_on}
         if obj.is_late:
             return format_html(
-                '<strong style="{}">{}</strong>',
+                '<strong class="{}">{}</strong>',
                 LATE,
                 gettext("未公布，已超过 %(due)s") % {"due": due},
             )

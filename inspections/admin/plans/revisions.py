@@ -65,5 +65,5 @@ class PlanRevisionAdmin(ReadOnlyAdmin):
         if obj.published_at is None:
             return gettext("待发布（最迟 %(d)s）") % {"d": obj.publish_by}
         if obj.is_late:
-            return format_html('<strong style="{}">{}</strong>', LATE, gettext("逾期发布"))
+            return format_html('<strong class="{}">{}</strong>', LATE, gettext("逾期发布"))
         return gettext("按期发布")

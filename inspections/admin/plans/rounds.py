@@ -19,9 +19,7 @@ def may_add_tasks(request) -> bool:
 def task_for_round_link(plan_round: PlanRound) -> str:
     """The task add page filled in from this round of the published plan."""
     url = reverse("admin:inspections_inspectiontask_add") + f"?plan_round={plan_round.pk}"
-    return format_html(
-        '<a href="{}" style="white-space:nowrap">{}</a>', url, gettext("为本批次创建任务")
-    )
+    return format_html('<a href="{}" class="insp-nowrap">{}</a>', url, gettext("为本批次创建任务"))
 
 
 class PlanRoundInline(admin.TabularInline):

@@ -135,7 +135,7 @@ class PlanSectionInline(admin.TabularInline):
         lines = []
         for r in rounds:
             line = format_html(
-                '<span style="white-space:nowrap">{} {} — {}</span>',
+                '<span class="insp-nowrap">{} {} — {}</span>',
                 gettext("第 %(n)s 批") % {"n": r.number},
                 f"{r.starts_on:%m-%d}",
                 f"{r.ends_on:%m-%d}",
@@ -190,7 +190,7 @@ class PlanSectionAdmin(ChangeContextMixin, SimpleHistoryAdmin):
     @admin.display(description=_("抽查事项"))
     def items_display(self, obj):
         return format_html(
-            "<ul style='margin:0;padding-left:1.2em'>{}</ul>",
+            '<ul class="insp-list">{}</ul>',
             format_html_list(obj.check_items.order_by("order", "code")),
         )
 

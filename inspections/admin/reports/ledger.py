@@ -107,7 +107,7 @@ class LedgerEntryAdmin(SimpleHistoryAdmin):
         if obj.closed_on:
             return gettext("已销号")
         if obj.due_on and obj.due_on < timezone.localdate():
-            return format_html('<strong style="color:#b3261e">{}</strong>', gettext("已超期"))
+            return format_html('<strong class="tone-bad">{}</strong>', gettext("已超期"))
         return gettext("办理中")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -89,7 +89,7 @@ class SignatureInline(ReadOnlyInline):
     @admin.display(description=_("签名"))
     def picture(self, obj):
         url = download_url(obj, "image")
-        return format_html('<img src="{}" alt="" style="height:48px">', url)
+        return format_html('<img src="{}" alt="" class="insp-thumb">', url)
 
 
 @admin.register(CheckRecord)
