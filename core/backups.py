@@ -41,6 +41,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 
+from core import audit
 from core.exceptions import ServiceError
 
 FORMAT = "shuangsuiji-backup/1"
@@ -64,6 +65,17 @@ def restore_check(name, check: Callable[[], list[str]]) -> None:
 def restore_checks_run() -> dict[str, list[str]]:
     """Every registered check's problems, by name, in the order the apps registered them."""
     return {str(name): [str(p) for p in check()] for name, check in _checks.items()}
+
+
+def audit_chain_problems() -> list[str]:
+    """The audit trail's hash chain, recomputed (core.audit; issue 14 §3): its first break."""
+    _count, brk = audit.audit_verify()
+    if brk is None:
+        return []
+    return [
+        _("第 %(position)s 条（编号 %(id)s）：%(reason)s")
+        % {"position": brk.position, "id": brk.event.pk, "reason": brk.reason}
+    ]
 
 
 @dataclass
@@ -253,6 +265,7 @@ def _mismatch(message: str) -> ServiceError:
 @dataclass
 class RestoreResult:
     manifest: dict
+    manifest_sha256: str
     media_files: int
     migrations_missing: list[str]
 
@@ -292,6 +305,7 @@ def backup_restore(*, source: Path, allow_media: bool = False) -> RestoreResult:
         shutil.rmtree(staging, ignore_errors=True)
     return RestoreResult(
         manifest=manifest,
+        manifest_sha256=hashlib.sha256((source / MANIFEST).read_bytes()).hexdigest(),
         media_files=len(media),
         migrations_missing=_migrations_missing(),
     )

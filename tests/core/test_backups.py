@@ -19,6 +19,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from core.models import AuditEvent
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-Pass-2026"
 
@@ -112,13 +114,21 @@ def test_restore_drill_the_demo_comes_back_whole(media, tmp_path, fresh_db):
     out = io.StringIO()
     call_command("backup", str(backup), stdout=out)
     assert "manifest.json" in out.getvalue()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.BACKUP).count() == 1
 
     restored_media = tmp_path / "restored-media"
     done = restore(backup, db=fresh_db, media=restored_media)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "核对通过：每个可公开验证的抽取仍能按公开文件复核" in done.stdout
     assert "核对通过：每个已备案任务的归档仍与备案清单一致" in done.stdout
-    # TODO(lead, issue 14 §3): once core has `manage.py audit_verify`, run it here on fresh_db.
+    assert "核对通过：安全审计记录的哈希链完好" in done.stdout
+    # The operator's own check of the trail on the restored database: the backup's entries, then
+    # the restore's own (issue 14 §3).
+    verified = in_restored(["manage.py", "audit_verify"], db=fresh_db, media=restored_media)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "哈希链完好" in verified.stdout
+    actions = [a for (a,) in sql(fresh_db, "SELECT action FROM core_auditevent ORDER BY id")]
+    assert actions[-1] == "restore" and "draw_executed" in actions
 
     # The media: every file, byte for byte.
     assert files_of(restored_media) == files_of(media)

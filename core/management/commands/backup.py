@@ -4,14 +4,17 @@ consistent). DIR must be empty or absent; on error it is left empty again (exit 
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
 from core.backups import backup_write
 from core.exceptions import ServiceError
+from core.history import ActingCommand
+from core.models import AuditEvent
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
     help = _("备份数据库和媒体文件到一个空文件夹，并写入带 SHA-256 的清单 manifest.json。")
 
     def add_arguments(self, parser):
@@ -21,7 +24,21 @@ class Command(BaseCommand):
         try:
             result = backup_write(target=dir)
         except ServiceError as exc:
+            # Recorded in the database backed up: the audit trail says who backed up, when,
+            # and what the backup's manifest hash is (issue 14 §3). Not in the dump itself.
+            audit_record(
+                AuditEvent.Action.BACKUP,
+                outcome=AuditEvent.Outcome.FAILURE,
+                detail={"code": exc.code},
+            )
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
+        audit_record(
+            AuditEvent.Action.BACKUP,
+            detail={
+                "manifest_sha256": result.manifest_sha256,
+                "files": len(result.manifest["files"]),
+            },
+        )
         for relative in result.skipped:
             self.stderr.write(_("已跳过备份期间被删除的文件：%(file)s") % {"file": relative})
         files = result.manifest["files"]

@@ -13,8 +13,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
 from core.backups import backup_restore, backup_verify, restore_checks_run
 from core.exceptions import ServiceError
+from core.models import AuditEvent
 
 
 class Command(BaseCommand):
@@ -70,5 +72,16 @@ class Command(BaseCommand):
                 self.stdout.write(
                     _("核对未通过：%(name)s：%(problem)s") % {"name": name, "problem": problem}
                 )
+        # The restore is the first entry the restored chain gets after the backup's (issue 14 §3);
+        # a refused restore changed nothing, not even the trail (the target may have no table).
+        audit_record(
+            AuditEvent.Action.RESTORE,
+            outcome=AuditEvent.Outcome.FAILURE if failed else AuditEvent.Outcome.SUCCESS,
+            detail={
+                "backup_created_at": result.manifest["created_at"],
+                "manifest_sha256": result.manifest_sha256,
+                "checks_failed": failed,
+            },
+        )
         if failed:
             raise SystemExit(1)
