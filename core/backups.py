@@ -292,10 +292,11 @@ def backup_restore(*, source: Path, allow_media: bool = False) -> RestoreResult:
         )
     if allow_media:
         _restore_refuse_media_conflicts(source, media, media_root)
-    # The media are copied beside MEDIA_ROOT first, the database restored in one transaction,
-    # and only then the media moved into place: a failed restore leaves both as they were.
-    media_root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=media_root.parent, prefix=f".{media_root.name}.restore-"))
+    # The media are copied into a hidden folder inside MEDIA_ROOT first (the same file system, also
+    # when MEDIA_ROOT is a mounted volume), the database restored in one transaction, and only then
+    # the files renamed into place: a failed restore leaves both as they were.
+    media_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=media_root, prefix=".restore-"))
     try:
         for entry in media:
             _copy_hashed(source / entry["path"], staging / entry["path"][len(MEDIA) + 1 :], staging)
@@ -394,12 +395,6 @@ def _database_load(source: Path, manifest: dict) -> None:
 
 
 def _media_move(staging: Path, root: Path) -> None:
-    if not root.exists() or not any(root.iterdir()):
-        if root.exists():
-            root.rmdir()
-        os.replace(staging, root)
-        staging.mkdir()  # for the caller's clean-up
-        return
     for path in _walk_files(staging):
         relative = path.relative_to(staging)
         (root / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -292,3 +292,13 @@ def test_a_media_file_comes_back_byte_for_byte(small_backup, media, tmp_path, fr
     assert done.returncode == 0, done.stdout + done.stderr
     assert files_of(target_media) == files_of(media)
     assert "django_migrations" in tables(fresh_db)
+
+
+def test_the_checks_run_alone_on_the_configured_database(db, media):
+    """`restore --checks-only`: the same checks on the live (or just migrated) database."""
+    out = io.StringIO()
+    call_command("restore", checks_only=True, stdout=out)
+    assert "核对通过：安全审计记录的哈希链完好" in out.getvalue()
+    assert "核对通过：每个已备案任务的归档仍与备案清单一致" in out.getvalue()
+    with pytest.raises(CommandError, match="checks-only"):
+        call_command("restore", stdout=io.StringIO())
