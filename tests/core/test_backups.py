@@ -158,6 +158,19 @@ def test_restore_drill_the_demo_comes_back_whole(media, tmp_path, fresh_db):
     with pytest.raises(psycopg.errors.RaiseException, match="locked"):
         sql(fresh_db, "DELETE FROM inspections_filing")
 
+    # The archive check is not a formality: one evidence file changed after the restore, and the
+    # filed task's archive no longer matches its filing.
+    evidence = next(
+        p for p in sorted(restored_media.rglob("*")) if p.is_file() and "evidence" in p.parts
+    )
+    evidence.write_bytes(evidence.read_bytes() + b"\0")
+    checked = in_restored(
+        ["manage.py", "restore", "--checks-only"], db=fresh_db, media=restored_media
+    )
+    assert checked.returncode == 1
+    assert "核对未通过：每个已备案任务的归档仍与备案清单一致：任务" in checked.stdout
+    assert "核对通过：每个可公开验证的抽取仍能按公开文件复核" in checked.stdout
+
 
 # ---------------------------------------------------------------------------------------------
 # A backup that was changed is not restored
