@@ -429,6 +429,9 @@ def _pg_env() -> dict[str, str]:
             env[var] = str(db[key])
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
+    for option in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
+        if db.get("OPTIONS", {}).get(option):
+            env[f"PG{option.upper()}"] = str(db["OPTIONS"][option])
     return env
 
 

@@ -6,6 +6,7 @@ the attacks on a backup: a changed byte, a missing or added file, a target that 
 Each restore runs as the operator's does, in its own process on a fresh database
 (tests/core/restore_settings.py gives it a fresh MEDIA_ROOT)."""
 
+import hashlib
 import io
 import json
 import os
@@ -263,6 +264,28 @@ def test_a_missing_or_an_added_file_is_refused(small_backup, tmp_path, fresh_db)
     assert done.returncode == 1
     assert "缺少文件 media/evidence/2026/bytes.bin" in done.stderr
     assert tables(fresh_db) == []
+
+
+def test_a_forged_manifest_cannot_reach_outside_the_backup(small_backup, tmp_path):
+    """Whoever rewrites the manifest and its checksum still cannot make restore read a file outside
+    the backup folder (a path with `..`, or an absolute one)."""
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not part of the backup")
+    for path in ["../secret.txt", str(outside)]:
+        manifest = json.loads((small_backup / "manifest.json").read_text())
+        manifest["files"].append({"path": path, "sha256": "0" * 64, "size": 22})
+        data = json.dumps(manifest).encode()
+        (small_backup / "manifest.json").write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        (small_backup / "manifest.json.sha256").write_text(f"{digest}  manifest.json\n")
+        with pytest.raises(CommandError, match="清单中的路径无效"):
+            call_command("restore", str(small_backup), verify_only=True, stdout=io.StringIO())
+
+
+def test_verify_only_reports_a_sound_backup(small_backup):
+    out = io.StringIO()
+    call_command("restore", str(small_backup), verify_only=True, stdout=out)
+    assert "3 个文件与清单一致" in out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
