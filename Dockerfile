@@ -11,13 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     MEDIA_ROOT=/app/var/media
 
-# WeasyPrint's native libraries, a CJK font so Chinese PDFs render, and gettext for compilemessages.
+# WeasyPrint's native libraries, a CJK font so Chinese PDFs render, gettext for compilemessages, and
+# pg_dump/pg_restore of the database's major version (postgres:15) for manage.py backup/restore.
 # fontconfig (fc-cache) builds the font cache once here rather than in every worker; tzdata backs
 # Asia/Shanghai.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-        shared-mime-info fonts-noto-cjk gettext fontconfig tzdata \
+        shared-mime-info fonts-noto-cjk gettext fontconfig tzdata postgresql-client-15 \
     && fc-cache -f \
     && rm -rf /var/lib/apt/lists/*
 

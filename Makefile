@@ -9,7 +9,7 @@ LOG_DIR ?= var
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
 	shared-mime-info fonts-noto-cjk gettext poppler-utils chromium
 
-.PHONY: run serve test system-packages venv setup demo lint format messages lock bench-import clean
+.PHONY: run serve test restore-drill system-packages venv setup demo lint format messages lock bench-import clean
 
 system-packages:  ## Debian packages (only as root; skipped when all are present)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -79,6 +79,12 @@ test: system-packages venv messages  ## checks, lint, format check, the whole su
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The restore drill (issue 14 §6, docs/deployment.md §备份与恢复): the demo backed up, restored into a
+# fresh database and media folder, every draw, filed archive and guard proven. Needs PostgreSQL
+# (DATABASE_URL); `make test` runs it too.
+restore-drill: venv messages
+	$(VENV)/bin/pytest -q tests/core/test_backups.py -k restore_drill $(PYTEST_ARGS)
 
 bench-import: venv
 	$(PY) bench/import_registry.py

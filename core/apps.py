@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
             audit_events,
             tasks,  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
         )
+        from core.backups import audit_chain_problems, restore_check
         from core.roles import roles_sync_after_migrate
 
         # The security audit trail (issue 14 §3): logins, failures, logouts, role changes.
@@ -35,6 +36,9 @@ class CoreConfig(AppConfig):
             m2m_changed.connect(
                 audit_events.on_m2m_changed, sender=through, dispatch_uid=f"core.audit.{through}"
             )
+
+        # What `manage.py restore` proves of the restored data (issue 14 §6); the apps add theirs.
+        restore_check(_("安全审计记录的哈希链完好"), audit_chain_problems)
 
         # Groups need the permissions Django creates after migrating each app, hence post_migrate
         # for every app (idempotent and cheap); the last app's signal sees all permissions.
