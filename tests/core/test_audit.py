@@ -254,7 +254,8 @@ class TestTheChain:
         assert len(prevs) == len(set(prevs))
 
 
-@pytest.mark.django_db(transaction=True)
+# Committed rows for the other connections; serialized_rollback puts back what migrations made.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @needs_pg
 def test_writers_in_parallel_transactions_stay_chained():
     """Two processes' transactions writing at once (the advisory lock orders them)."""
