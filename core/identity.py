@@ -21,19 +21,20 @@ import string
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth import get_user_model, logout
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
-from django.dispatch import receiver
+from django.db import transaction
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from core.audit import audit_record
+from core.models import AccountSecurity, AuditEvent
 
 ACCOUNT_FAILURE_LIMIT = 5
 ADDRESS_FAILURE_LIMIT = 20
@@ -46,25 +47,6 @@ ACTIVITY_GRAIN = dt.timedelta(seconds=60)
 SESSION_STARTED = "identity_started"
 SESSION_SEEN = "identity_seen"
 SESSION_MUST_CHANGE = "identity_must_change_password"
-
-
-# --- Client address --------------------------------------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies stand in front, and
-    then the address the outermost of them saw (the n-th from the right of X-Forwarded-For). A
-    header the client wrote itself is never believed without a trusted proxy: it would let an
-    attacker pick a new address for every guess (docs/deployment.md §6)."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if len(forwarded) < proxies:
-        return remote
-    return forwarded[-proxies]
 
 
 # --- Lockout (django-axes) -------------------------------------------------------------------
@@ -137,14 +119,57 @@ class LockoutHandler(AxesDatabaseHandler):
         return len(rows)
 
 
+def _account(username: str | None):
+    """The account of a typed user name, or None: a name that is no account (perhaps a password
+    typed into the wrong field) is never written to the trail."""
+    if not username:
+        return None
+    return get_user_model()._default_manager.filter(username=username).first()
+
+
 def lockout_lift(*, usernames, ip_addresses, request=None) -> int:
     """Forget the failures of these accounts and addresses (the security administrator's
-    unlock): both limits then start again from zero for them."""
-    from django.db.models import Q
-
-    query = Q(username__in=list(usernames)) | Q(ip_address__in=list(ip_addresses))
-    count, _details = AccessAttempt.objects.filter(query).delete()
+    unlock): both limits then start again from zero for them. One audit entry each."""
+    usernames, ip_addresses = sorted(set(usernames)), sorted(set(ip_addresses))
+    query = Q(username__in=usernames) | Q(ip_address__in=ip_addresses)
+    with transaction.atomic():
+        count, _details = AccessAttempt.objects.filter(query).delete()
+        for username in usernames:
+            account = _account(username)
+            audit_record(
+                AuditEvent.Action.UNLOCKED,
+                request=request,
+                target=account,
+                detail={"scope": "account", **({} if account else {"unknown_account": True})},
+            )
+        for address in ip_addresses:
+            audit_record(
+                AuditEvent.Action.UNLOCKED,
+                request=request,
+                detail={"scope": "address", "address": address},
+            )
     return count
+
+
+def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    """axes' user_locked_out: recorded once, by the failure that reached a limit. Axes sends it
+    again for each attempt refused during the lock; those are in the trail as failed logins."""
+    if request is None or getattr(request, "axes_failures_since_start", None) is None:
+        return
+    account = _account(username)
+    until = lockout_until(username=username, ip_address=ip_address, request=request)
+    audit_record(
+        AuditEvent.Action.LOCKED_OUT,
+        request=request,
+        user=account,
+        target=account,
+        outcome=AuditEvent.Outcome.REFUSED,
+        detail={
+            "path": request.path[:100],
+            "until": until.isoformat() if until else None,
+            **({} if account else {"unknown_account": True}),
+        },
+    )
 
 
 def lockout_message(until: dt.datetime | None) -> str:
@@ -233,30 +258,32 @@ class PasswordClassesValidator:
         }
 
 
-def password_change_require(*, user) -> None:
+def password_change_require(*, user, request=None) -> None:
     """An administrator gave `user` this password: it must be changed at the next login."""
-    from core.models import AccountSecurity
-
     AccountSecurity.objects.update_or_create(user=user, defaults={"must_change_password": True})
+    if request is not None:
+        audit_record(
+            AuditEvent.Action.PASSWORD_CHANGED,
+            request=request,
+            target=user,
+            detail={"set_by_administrator": True},
+        )
 
 
 def password_change_done(*, request: HttpRequest, user) -> None:
     """`user` chose a password of their own (after PasswordChangeForm.save())."""
-    from core.models import AccountSecurity
-
     AccountSecurity.objects.update_or_create(
         user=user,
         defaults={"must_change_password": False, "password_changed_at": timezone.now()},
     )
     request.session.pop(SESSION_MUST_CHANGE, None)
+    audit_record(AuditEvent.Action.PASSWORD_CHANGED, request=request, user=user, target=user)
 
 
-@receiver(user_logged_in, dispatch_uid="core.identity.session_start")
-def _session_start(sender, request, user, **kwargs) -> None:
+def on_login(sender, request, user, **kwargs) -> None:
     """At login: when the session started, and whether the password must first be changed (read
-    here once, kept in the session, so that no page pays a query for it)."""
-    from core.models import AccountSecurity
-
+    here once, kept in the session, so that no page pays a query for it). Connected in
+    CoreConfig.ready()."""
     if request is None or not hasattr(request, "session"):
         return
     now = timezone.now().timestamp()

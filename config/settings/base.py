@@ -112,7 +112,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "core.identity.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "core.identity.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.audit.client_address"  # the audit trail's address too
 # Logs name the path and mask the user name and address, never a password; axes' own admin is
 # replaced by the security administrator's (core.admin.security); successful logins belong to
 # the audit trail, not to a second log.

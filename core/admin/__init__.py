@@ -7,7 +7,7 @@ holds what they share. Importing the package registers every screen once."""
 
 # isort: off
 # In the order the screens were always registered in (the admin's URLs list the apps so).
-from core.admin import calendar, deadlines, outbox, notifications, accounts, security
+from core.admin import calendar, deadlines, outbox, notifications, accounts, audit, security
 
 # isort: on
 from core.admin.common import ReadOnlyAdmin
@@ -15,6 +15,7 @@ from core.admin.common import ReadOnlyAdmin
 __all__ = [
     "ReadOnlyAdmin",
     "accounts",
+    "audit",
     "calendar",
     "deadlines",
     "notifications",

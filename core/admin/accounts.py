@@ -64,7 +64,7 @@ class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.has_usable_password():
             # An initial password: its owner changes it at the first login (issue 14 §1).
-            identity.password_change_require(user=obj)
+            identity.password_change_require(user=obj, request=request)
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
@@ -76,7 +76,7 @@ class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
         ):
             user = self.get_object(request, id)
             if user is not None and user.has_usable_password():
-                identity.password_change_require(user=user)
+                identity.password_change_require(user=user, request=request)
         return response
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import identity
-from core.models import AccountSecurity
+from core.models import AccountSecurity, AuditEvent
 from tests.factories import PASSWORD, InspectorFactory, UserFactory
 
 ADMIN_LOGIN = "/admin/login/"
@@ -376,3 +376,60 @@ def test_an_inspector_with_an_initial_password_changes_it_on_the_tablet(client, 
     assert response.redirect_chain[-1][0] == reverse("inspect:inspection_list")
     assert _logged_in(client)
     assert client.get("/inspect/").status_code == 200
+
+
+# --- The audit trail (issue 14 §3) -----------------------------------------------------------
+
+
+def _events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_a_lockout_is_recorded_once_and_the_refused_attempts_as_failures(client, staff):
+    _fail(client, ADMIN_LOGIN, "zhang", 5)
+    _fail(client, ADMIN_LOGIN, "zhang", 2)  # during the lock
+    (locked,) = _events(AuditEvent.Action.LOCKED_OUT)
+    assert (locked.username, locked.outcome, locked.ip) == ("zhang", "refused", "127.0.0.1")
+    assert locked.detail["until"]
+    assert len(_events(AuditEvent.Action.LOGIN_FAILED)) == 7
+
+
+def test_a_lockout_of_an_unknown_name_does_not_write_the_name(client):
+    _fail(client, ADMIN_LOGIN, "Sup3r-Secret-Guess", 5)
+    (locked,) = _events(AuditEvent.Action.LOCKED_OUT)
+    assert locked.username == "" and locked.detail["unknown_account"] is True
+    assert "Sup3r" not in str(locked.detail)
+
+
+def test_an_unlock_is_recorded_with_who_did_it(client, staff):
+    _fail(client, ADMIN_LOGIN, "zhang", 5)
+    security = _lockout_admin(
+        UserFactory(username="anquan", is_staff=True), "view_loginlockout", "unlock_loginlockout"
+    )
+    client.force_login(security)
+    client.post(
+        reverse("admin:core_loginlockout_changelist"),
+        {"action": "unlock", "_selected_action": [AccessAttempt.objects.get().pk]},
+    )
+    account, address = _events(AuditEvent.Action.UNLOCKED)
+    assert account.username == "anquan" and account.target_id == str(staff.pk)
+    assert address.detail == {"scope": "address", "address": "127.0.0.1"}
+
+
+def test_password_changes_are_recorded(client, staff, inspector):
+    client.force_login(staff)
+    client.post(
+        reverse("admin:auth_user_password_change", args=[inspector.pk]),
+        {"password1": STRONG, "password2": STRONG, "usable_password": "true"},
+    )
+    client.logout()
+    _login(client, INSPECT_LOGIN, "li", STRONG)
+    new = "Ziji-De-Mima-77"
+    client.post(
+        reverse("inspect:password_change"),
+        {"old_password": STRONG, "new_password1": new, "new_password2": new},
+    )
+    by_admin, by_self = _events(AuditEvent.Action.PASSWORD_CHANGED)
+    assert (by_admin.username, by_admin.target_id) == ("zhang", str(inspector.pk))
+    assert by_admin.detail == {"set_by_administrator": True}
+    assert (by_self.username, by_self.target_id, by_self.detail) == ("li", str(inspector.pk), {})
