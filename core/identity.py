@@ -1,12 +1,16 @@
 """Identity (身份鉴别, issue 14 §1; GB/T 22239-2019 8.1.4.1): how anyone proves who they are.
 
 - **Lockout** (django-axes, configured in config/settings/base.py): 5 failed attempts for one
-  account, or 20 from one address, lock for 30 minutes on every surface that takes the login
-  password (/admin/, /inspect/, a colleague's password typed to confirm a signature). Attempts
+  account, or 20 from one address, lock for 30 minutes on every login page (/admin/, /inspect/:
+  axes checks every authenticate() call). A locked account's password confirms no signature on a
+  colleague's tablet either (whose wrong entries the signing flow's own lock counts,
+  inspections.services.signatures). Attempts
   during the lock are refused without being counted, so the lock is never extended; a success
   forgets the account's failures, not the address's. An unknown user name is counted and locked
   like a known one, so that the answers never tell which exist. The security administrator lifts
-  a lock (core.admin.security).
+  a lock (core.admin.security). The address is core.audit.client_address's: REMOTE_ADDR, or
+  X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies (docs/deployment.md §6.1). Lockouts,
+  unlocks and password changes are written to the audit trail (core.audit).
 - **Sessions** end after 30 minutes idle and 12 hours after the login (SessionLimitsMiddleware):
   the times are kept in the session on the server, the last activity rewritten at most once a
   minute, so that a request costs no extra query.
