@@ -50,7 +50,14 @@ class PermissionLabels:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name in ("permissions", "user_permissions"):
             kwargs["form_class"] = PermissionField
-            kwargs.setdefault("queryset", Permission.objects.select_related("content_type"))
+            # django-axes' own models have no screens (AXES_ENABLE_ADMIN = False): their
+            # permissions would grant nothing; the lockout screen's are core's (LoginLockout).
+            kwargs.setdefault(
+                "queryset",
+                Permission.objects.exclude(content_type__app_label="axes").select_related(
+                    "content_type"
+                ),
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

@@ -179,6 +179,7 @@ def test_the_permitted_role_unlocks_and_the_user_logs_in_again(client, staff):
     page = client.get(changelist)
     assert page.status_code == 200
     assert "zhang" in page.content.decode() and "解除所选" in page.content.decode()
+    assert "失败次数" in page.content.decode() and "Failed Logins" not in page.content.decode()
     response = client.post(
         changelist,
         {"action": "unlock", "_selected_action": [AccessAttempt.objects.get().pk]},
