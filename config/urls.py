@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from core.admin.security import OwnPasswordChangeView
 from core.downloads import staff_file
 from core.views import favicon, healthz
 
@@ -27,6 +28,12 @@ urlpatterns = [
     re_path(
         r"^admin/publication/publication/(?P<rest>.*)$",
         RedirectView.as_view(url="/admin/core/publication/%(rest)s", query_string=True),
+    ),
+    # One's own password (issue 14 §1): the admin's page, which also lifts an initial password's
+    # block (core.identity.PasswordChangeMiddleware); admin:password_change names this address.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(OwnPasswordChangeView.as_view()),
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设置")
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
         from django.contrib.auth import get_user_model
         from django.contrib.auth import signals as auth_signals
         from django.contrib.auth.models import Group
@@ -16,6 +17,7 @@ class CoreConfig(AppConfig):
 
         from core import (
             audit_events,
+            identity,
             tasks,  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
         )
         from core.backups import audit_chain_problems, restore_check
@@ -27,6 +29,9 @@ class CoreConfig(AppConfig):
         auth_signals.user_login_failed.connect(
             audit_events.on_login_failed, dispatch_uid="core.audit.failed"
         )
+        # Identity (issue 14 §1): a session's clock and its initial-password flag; lockouts.
+        auth_signals.user_logged_in.connect(identity.on_login, dispatch_uid="core.identity.in")
+        user_locked_out.connect(identity.on_locked_out, dispatch_uid="core.identity.locked")
         User = get_user_model()
         for through in (
             User.groups.through,

@@ -1,6 +1,7 @@
 """The working-day calendar (SPEC §6): holidays and adjusted working days under the State Council's
 schedule, and which years are known. Deadlines are computed from it (core.services)."""
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
@@ -412,3 +413,35 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.get_action_display()}"
+
+
+class AccountSecurity(models.Model):
+    """What identity needs to know of an account beyond Django's User (issue 14 §1): whether its
+    password was given by an administrator and must be changed at the next login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.CASCADE,
+        related_name="security",
+    )
+    must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
+    password_changed_at = models.DateTimeField(_("本人修改密码时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账号安全状态")
+        verbose_name_plural = _("账号安全状态")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class LoginLockout(AccessAttempt):
+    """Failed logins as django-axes counts them (core.identity), for the security administrator:
+    read-only, with the permission to lift a lock (`unlock_loginlockout`)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("登录失败与锁定")
+        verbose_name_plural = _("登录失败与锁定")
+        permissions = [("unlock_loginlockout", _("解除登录锁定"))]

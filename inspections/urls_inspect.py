@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.InspectLoginView.as_view(), name="login"),
     path("logout/", views.InspectLogoutView.as_view(), name="logout"),
     path("", views.InspectionListView.as_view(), name="inspection_list"),
+    path("password/", views.InspectPasswordChangeView.as_view(), name="password_change"),
     path("pin/", views.SigningPinView.as_view(), name="signing_pin"),
     path("<int:pk>/", views.InspectionDetailView.as_view(), name="inspection_detail"),
     path("<int:pk>/records/start/", views.RecordStartView.as_view(), name="record_start"),

@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment (django-environ)."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "simple_history",
     "import_export",
     "django_celery_beat",
@@ -50,6 +52,11 @@ MIDDLEWARE = [
     "core.middleware.QueryStringMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Identity (core.identity): sessions' idle and absolute limits, then the forced change of an
+    # initial password; axes' middleware answers a locked-out login 429.
+    "core.identity.SessionLimitsMiddleware",
+    "core.identity.PasswordChangeMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -82,12 +89,47 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords (issue 14 §1, GB/T 22239 8.1.4.1 a): 10 characters, 3 of the 4 classes, not like the
+# user's names, not a common one.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "core.identity.PasswordClassesValidator"},
 ]
+
+# Lockout (django-axes, core.identity): 5 failures for an account or 20 from an address lock for
+# 30 minutes; failures during the lock are refused uncounted (never extending it); a success
+# forgets the account's failures only. Axes checks every authenticate() call, hence first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "core.identity.LockoutHandler"
+AXES_FAILURE_LIMIT = 5  # the account's; the address's (20) is core.identity's
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.identity.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.audit.client_address"  # the audit trail's address too
+# Logs name the path and mask the user name and address, never a password; axes' own admin is
+# replaced by the security administrator's (core.admin.security); successful logins belong to
+# the audit trail, not to a second log.
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+# Proxies in front of Django that set X-Forwarded-For (docs/deployment.md §6); 0: REMOTE_ADDR
+# is the client, and a client's own X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Sessions end after 30 minutes idle and 12 hours absolute, checked on the server
+# (core.identity); the cookie lasts no longer than the absolute limit either.
+SESSION_COOKIE_AGE = 12 * 3600
 
 # Chinese first: every screen and document defaults to zh-hans; English is selectable.
 LANGUAGE_CODE = "zh-hans"

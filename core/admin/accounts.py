@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import identity
+
 # Django stores each permission's name once, in English ("Can add log entry"), whatever language
 # the screens speak: the user and group pickers name permissions from the model's verbose name.
 DEFAULT_ACTIONS = {"add": _("增加"), "change": _("修改"), "delete": _("删除"), "view": _("查看")}
@@ -48,7 +50,14 @@ class PermissionLabels:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name in ("permissions", "user_permissions"):
             kwargs["form_class"] = PermissionField
-            kwargs.setdefault("queryset", Permission.objects.select_related("content_type"))
+            # django-axes' own models have no screens (AXES_ENABLE_ADMIN = False): their
+            # permissions would grant nothing; the lockout screen's are core's (LoginLockout).
+            kwargs.setdefault(
+                "queryset",
+                Permission.objects.exclude(content_type__app_label="axes").select_related(
+                    "content_type"
+                ),
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -58,7 +67,24 @@ admin.site.unregister(Group)
 
 @admin.register(get_user_model())
 class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
-    pass
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            # An initial password: its owner changes it at the first login (issue 14 §1).
+            identity.password_change_require(user=obj, request=request)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        # Set by an administrator for someone else: an initial password again.
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and str(id) != str(request.user.pk)
+        ):
+            user = self.get_object(request, id)
+            if user is not None and user.has_usable_password():
+                identity.password_change_require(user=user, request=request)
+        return response
 
 
 @admin.register(Group)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from core import identity
 from core.exceptions import ServiceError
 from inspections.models import CheckRecord, Signature, SigningPin
 from inspections.services.records.lifecycle import _draft_locked
@@ -114,9 +115,13 @@ def _confirm(*, signer: Inspector, credential: str) -> str:
                 code="signature_locked",
             )
         method = None
+        # The login password is the login's: while the account is locked out of logging in
+        # (core.identity), it confirms no signature either, or the tablet would be a way round
+        # the lock; the signing PIN still does.
+        login_locked = identity.lockout_until(username=account.get_username(), ip_address=None)
         if row.pin and check_password(credential, row.pin):
             method = Confirmation.PIN
-        elif account.check_password(credential):
+        elif login_locked is None and account.check_password(credential):
             method = Confirmation.PASSWORD
         if method is None:
             row.failures += 1
@@ -126,6 +131,15 @@ def _confirm(*, signer: Inspector, credential: str) -> str:
         elif row.failures:
             row.failures = 0
             row.save(update_fields=["failures"])
+    if method is None and login_locked is not None:
+        raise ServiceError(
+            _(
+                "%(name)s 的账号登录已锁定至 %(until)s，登录密码暂不能确认签名；"
+                "请输入签名密码（PIN），或联系安全管理员解锁。"
+            )
+            % {"name": who, "until": timezone.localtime(login_locked).strftime("%H:%M")},
+            code="signature_locked",
+        )
     if method is None:
         raise ServiceError(
             _("%(name)s 的签名密码或登录密码不正确，签名未保存。") % {"name": who},

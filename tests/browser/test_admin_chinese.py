@@ -112,7 +112,7 @@ def test_the_user_pages_are_chinese(page: Page, live_server):
     page.locator("#id_password1").fill("a1")
     page.locator("#id_password2").fill("a1")
     page.locator("input[name=_save]").click()
-    expect(page.get_by_text("密码太短，至少须包含 8 个字符。")).to_be_visible()
+    expect(page.get_by_text("密码太短，至少须包含 10 个字符。")).to_be_visible()  # issue 14 §1
     assert_no_english(page)
     # The change page, with the groups and permissions pickers.
     page.locator("#id_password1").fill("Lang-Pass-2026")

@@ -58,7 +58,7 @@ def test_the_user_form_is_chinese(client, sysadmin_user):
         {"username": "new.staff", "usable_password": "true", "password1": "a1", "password2": "a1"},
     )
     errors = " ".join(response.context["adminform"].form.errors["password2"])
-    assert "密码太短，至少须包含 8 个字符。" in errors
+    assert "密码太短，至少须包含 10 个字符。" in errors
     assert "too short" not in errors
     assert response.content.decode().count("错误：") == 1  # the page title
 

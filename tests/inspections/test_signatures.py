@@ -7,6 +7,7 @@ import hashlib
 import json
 
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
 from PIL import Image
 
@@ -117,6 +118,29 @@ class TestColleagueOnTheSameTablet:
         signature = sign(record, team[0], colleague, credential=PASSWORD)
         assert signature.confirmed_by == Confirmation.PASSWORD
         assert signature.captured_by == team[0]  # logged in on the device: the leader
+
+    def test_a_colleague_locked_out_of_logging_in_confirms_with_the_pin_only(
+        self, record, team, colleague
+    ):
+        """Issue 14 §1: the tablet is no way round the login lockout — while the account is
+        locked after 5 failed logins, its password confirms no signature; the PIN still does.
+        (The lock as the login pages leave it: this module's clock is mocked, which axes' own
+        request clock does not follow; the logins themselves: tests/core/test_identity.py.)"""
+        signing_pin_set(user=team[1], password=PASSWORD, pin="271828", pin_again="271828")
+        AccessAttempt.objects.create(
+            username=team[1].username,
+            ip_address="192.0.2.1",
+            user_agent="tablet",
+            failures_since_start=5,
+            get_data="",
+            post_data="",
+        )
+        with pytest.raises(ServiceError, match="登录已锁定至") as refused:
+            sign(record, team[0], colleague, credential=PASSWORD)
+        assert refused.value.code == "signature_locked"
+        assert (
+            sign(record, team[0], colleague, credential="271828").confirmed_by == Confirmation.PIN
+        )
 
     def test_confirmed_by_the_colleagues_signing_pin(self, record, team, colleague):
         signing_pin_set(user=team[1], password=PASSWORD, pin="271828", pin_again="271828")

@@ -19,6 +19,7 @@ from inspections.views.inspect.common import (
     InspectLogoutView,
     InspectorLoginForm,
     InspectorMixin,
+    InspectPasswordChangeView,
 )
 from inspections.views.inspect.evidence import EvidenceAddView, EvidenceFileView, EvidenceRemoveView
 from inspections.views.inspect.inspection import (
@@ -53,6 +54,7 @@ __all__ = [
     "EvidenceRemoveView",
     "InspectLoginView",
     "InspectLogoutView",
+    "InspectPasswordChangeView",
     "InspectionDetailView",
     "InspectionListView",
     "InspectorLoginForm",

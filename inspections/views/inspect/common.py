@@ -5,7 +5,8 @@ back as its message (JSON for the page's scripts, a flash message otherwise)."""
 import secrets
 
 from django.contrib import messages
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -14,7 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.generic import FormView
 
+from core import identity
 from core.exceptions import ServiceError
 from inspections.models import CheckRecord, Inspection
 from inspections.services import records as services
@@ -28,8 +31,9 @@ DEVICE_COOKIE_AGE = 365 * 24 * 3600
 # --- Logging in --------------------------------------------------------------------------------
 
 
-class InspectorLoginForm(AuthenticationForm):
-    """Only accounts linked to an inspector of the registry (Y3.3) use the field screens."""
+class InspectorLoginForm(identity.LockoutMessageMixin, AuthenticationForm):
+    """Only accounts linked to an inspector of the registry (Y3.3) use the field screens; a
+    locked account or address is told until when (issue 14 §1)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -136,3 +140,27 @@ def _removed(request, inspection: Inspection, pk: int, remove, message: str, anc
         return JsonResponse({"removed": pk})
     messages.success(request, message)
     return HttpResponseRedirect(_detail_url(inspection) + anchor)
+
+
+# --- One's own password ------------------------------------------------------------------------
+
+
+class InspectPasswordChangeView(InspectorMixin, FormView):
+    """Change one's login password on the tablet (issue 14 §1): required before anything else
+    when an administrator set it (core.identity.PasswordChangeMiddleware)."""
+
+    template_name = "inspections/inspect/password_change.html"
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        form.save()
+        update_session_auth_hash(self.request, form.user)
+        identity.password_change_done(request=self.request, user=form.user)
+        messages.success(self.request, _("密码已修改。"))
+        return HttpResponseRedirect(reverse("inspect:inspection_list"))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
