@@ -17,7 +17,6 @@ like an ID number or a mobile phone are masked (PIPL; issue 14 §4).
 import datetime
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ServiceError
 from core.history import acting_user, system_user
 from core.models import AuditEvent
+from core.pii import pii_mask_text
 
 GENESIS = "0" * 64
 # Any 64-bit number, fixed: the advisory lock that orders the writers of the chain.
@@ -50,14 +50,9 @@ FORBIDDEN_DETAIL_KEYS = {
     "身份证号",
     "联系电话",
 }
-ID_NUMBER_SHAPE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
-PHONE_SHAPE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
-
 def mask_personal(text: str) -> str:
-    """ID numbers and mobile numbers masked as the screens show them (110101********1234)."""
-    text = ID_NUMBER_SHAPE.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
-    return PHONE_SHAPE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    """ID numbers and phones masked as the screens show them (110101********1234)."""
+    return pii_mask_text(text)
 
 
 def _clean_detail(value, path: str = ""):
