@@ -9,8 +9,32 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设置")
 
     def ready(self) -> None:
-        from core import tasks  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth import signals as auth_signals
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import m2m_changed
+
+        from core import (
+            audit_events,
+            tasks,  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
+        )
         from core.roles import roles_sync_after_migrate
+
+        # The security audit trail (issue 14 §3): logins, failures, logouts, role changes.
+        auth_signals.user_logged_in.connect(audit_events.on_login, dispatch_uid="core.audit.in")
+        auth_signals.user_logged_out.connect(audit_events.on_logout, dispatch_uid="core.audit.out")
+        auth_signals.user_login_failed.connect(
+            audit_events.on_login_failed, dispatch_uid="core.audit.failed"
+        )
+        User = get_user_model()
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                audit_events.on_m2m_changed, sender=through, dispatch_uid=f"core.audit.{through}"
+            )
 
         # Groups need the permissions Django creates after migrating each app, hence post_migrate
         # for every app (idempotent and cheap); the last app's signal sees all permissions.

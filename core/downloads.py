@@ -23,6 +23,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from core.audit import audit_record
+from core.models import AuditEvent
+
 
 @dataclass(frozen=True)
 class Downloadable:
@@ -107,6 +110,10 @@ def staff_file(request, label: str, pk: int, field: str) -> HttpResponse:
     if not file or not file.storage.exists(file.name):
         raise Http404
     name = entry.filename(instance) if entry.filename else file.name.rsplit("/", 1)[-1]
+    # Evidence, signatures and documents hold personal data: every download is audited (issue 14 §3).
+    audit_record(
+        AuditEvent.Action.DOWNLOADED, request=request, target=instance, detail={"field": field}
+    )
     return file_response(file, filename=name, inline=entry.inline)
 
 

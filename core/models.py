@@ -336,3 +336,79 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AuditEvent(models.Model):
+    """One entry of the security audit trail (GB/T 22239-2019 8.1.4.3 安全审计; 网络安全法 第二十一条):
+    who, when, from where, what, on what, and the outcome.
+
+    Append-only and self-proving: each entry carries the SHA-256 of the one before it (`prev_hash`)
+    and its own (`hash`, over the canonical form in core.audit.canonical); the database refuses
+    UPDATE, DELETE and TRUNCATE (migration core 0007), except the pruning of entries older than the
+    retention period after they were archived (`manage.py audit_archive`). Written only through
+    core.audit.audit_record; `manage.py audit_verify` recomputes the chain.
+
+    The user and the target are kept as snapshots (id, name, model label, text), not as foreign
+    keys: an entry must outlive the account or the row it names, and never block their removal."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOGOUT = "logout", _("退出登录")
+        LOCKED_OUT = "locked_out", _("账户锁定")
+        UNLOCKED = "unlocked", _("解除锁定")
+        PASSWORD_CHANGED = "password_changed", _("修改密码")
+        OTP_ENROLLED = "otp_enrolled", _("绑定动态口令")
+        OTP_FAILED = "otp_failed", _("动态口令错误")
+        OTP_RESET = "otp_reset", _("重置动态口令")
+        ROLE_CHANGED = "role_changed", _("角色变更")
+        PERMISSION_CHANGED = "permission_changed", _("权限变更")
+        ACCOUNT_CHANGED = "account_changed", _("账户变更")
+        PII_REVEALED = "pii_revealed", _("查看完整个人信息")
+        EXPORTED = "exported", _("导出数据")
+        DOWNLOADED = "downloaded", _("下载文件")
+        ARCHIVE_EXPORTED = "archive_exported", _("导出档案")
+        DRAW_ANNOUNCED = "draw_announced", _("公告随机抽取")
+        DRAW_EXECUTED = "draw_executed", _("执行随机抽取")
+        REDRAW = "redraw", _("重新抽取")
+        PUBLISHED = "published", _("公开")
+        CORRECTED = "corrected", _("更正")
+        WITHDRAWN = "withdrawn", _("撤回")
+        AUDIT_EXPORTED = "audit_exported", _("导出审计记录")
+        AUDIT_ARCHIVED = "audit_archived", _("归档审计记录")
+        BACKUP = "backup", _("备份")
+        RESTORE = "restore", _("恢复")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("成功")
+        FAILURE = "failure", _("失败")
+        REFUSED = "refused", _("拒绝")
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    user_id = models.BigIntegerField(_("用户编号"), null=True, blank=True, db_index=True)
+    username = models.CharField(_("用户"), max_length=150, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    user_agent = models.CharField(_("终端"), max_length=300, blank=True)
+    action = models.CharField(_("事件"), max_length=32, choices=Action.choices, db_index=True)
+    target_model = models.CharField(_("对象类型"), max_length=100, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    target_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    prev_hash = models.CharField(_("前一条的哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("安全审计记录")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["target_model", "target_id"], name="audit_target")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["success", "failure", "refused"]),
+                name="auditevent_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.get_action_display()}"

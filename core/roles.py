@@ -7,6 +7,8 @@ to the right roles; a group's permissions are exactly those listed here.
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
+from core.audit_events import role_definitions_sync
+
 SYSADMIN = "系统管理员"
 STAFF = "监督科工作人员"
 LEADER = "分管领导"
@@ -134,4 +136,5 @@ def roles_sync() -> None:
 
 
 def roles_sync_after_migrate(**kwargs) -> None:
-    roles_sync()
+    with role_definitions_sync():
+        roles_sync()

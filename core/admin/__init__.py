@@ -7,9 +7,9 @@ holds what they share. Importing the package registers every screen once."""
 
 # isort: off
 # In the order the screens were always registered in (the admin's URLs list the apps so).
-from core.admin import calendar, deadlines, outbox, notifications, accounts
+from core.admin import calendar, deadlines, outbox, notifications, accounts, audit
 
 # isort: on
 from core.admin.common import ReadOnlyAdmin
 
-__all__ = ["ReadOnlyAdmin", "accounts", "calendar", "deadlines", "notifications", "outbox"]
+__all__ = ["ReadOnlyAdmin", "accounts", "audit", "calendar", "deadlines", "notifications", "outbox"]

@@ -9,7 +9,9 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 
+from core.audit import audit_record
 from core.exceptions import ServiceError
+from core.models import AuditEvent
 from inspections.models import InspectionTask
 from inspections.services.archive import archive_build, archive_filename
 
@@ -33,7 +35,7 @@ class TaskArchiveAdminMixin:
         # the response closes it.
         file = tempfile.TemporaryFile(suffix=".zip")  # noqa: SIM115 — FileResponse closes it
         try:
-            archive_build(task=task, file=file)
+            result = archive_build(task=task, file=file)
         except ServiceError as exc:
             file.close()
             messages.error(request, exc.message)
@@ -42,6 +44,12 @@ class TaskArchiveAdminMixin:
             file.close()
             raise
         file.seek(0)
+        audit_record(
+            AuditEvent.Action.ARCHIVE_EXPORTED,
+            request=request,
+            target=task,
+            detail={"manifest_sha256": result.manifest_sha256, "bytes": result.bytes_written},
+        )
         return FileResponse(
             file,
             as_attachment=True,

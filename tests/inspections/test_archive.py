@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
+from core.models import AuditEvent
 from inspections.models import CheckRecord, Evidence, Inspection
 from inspections.services.draws import draw_execute, draw_redraw
 from tests.factories import UserFactory
@@ -263,6 +264,14 @@ class TestAdminDownload:
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         manifest = json.loads(archive.read("manifest.json"))
         assert manifest["task"]["id"] == finished.pk
+        # Issue 14 §3: an archive export is an entry of the security audit trail.
+        event = AuditEvent.objects.filter(action=AuditEvent.Action.ARCHIVE_EXPORTED).get()
+        assert (event.username, event.target_model, event.target_id) == (
+            "staff",
+            "inspections.inspectiontask",
+            str(finished.pk),
+        )
+        assert len(event.detail["manifest_sha256"]) == 64
 
     def test_staff_without_the_view_permission_are_refused(self, finished, client):
         client.force_login(UserFactory(username="clerk", is_staff=True))
@@ -270,6 +279,7 @@ class TestAdminDownload:
         response = client.get(reverse("admin:inspections_task_archive", args=[finished.pk]))
 
         assert response.status_code == 403
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.ARCHIVE_EXPORTED).exists()
 
     def test_inspectors_are_sent_to_the_login(self, finished, client, inspector_user):
         client.force_login(inspector_user)  # not staff: the admin is not theirs

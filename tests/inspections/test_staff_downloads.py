@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from core import roles
+from core.models import AuditEvent
 from inspections.models import CheckRecord, Feedback, LedgerEntry
 from publication.models import FeedBatch
 from tests.factories import UserFactory
@@ -107,6 +108,14 @@ def test_the_download_is_the_stored_file_with_its_name(client, staff_user, repor
     response = client.get(url)
     assert b"".join(response.streaming_content) == stored_bytes(evidence.file)
     assert "attachment" in response["Content-Disposition"]
+    # Issue 14 §3: evidence holds personal data; every download is audited.
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOADED).get()
+    assert (event.username, event.target_model, event.target_id, event.detail) == (
+        "staff",
+        "inspections.evidence",
+        str(evidence.pk),
+        {"field": "file"},
+    )
 
 
 def test_a_signed_record_not_rendered_yet_is_rendered_by_its_download(client, staff_user, reported):

@@ -15,8 +15,10 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
 from core.exceptions import ServiceError
 from core.history import ActingCommand
+from core.models import AuditEvent
 from inspections.models import InspectionTask
 from inspections.services.archive import archive_build
 
@@ -68,6 +70,15 @@ class Command(ActingCommand):
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+        audit_record(
+            AuditEvent.Action.ARCHIVE_EXPORTED,
+            target=task,
+            detail={
+                "manifest_sha256": result.manifest_sha256,
+                "bytes": result.bytes_written,
+                "out": str(out),
+            },
+        )
         for label in result.rendered:
             self.stdout.write(_("已补生成 PDF：%(label)s") % {"label": label})
         self.stdout.write(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from core.exceptions import ServiceError
 from core.ledgers import publication_log
-from core.models import Publication
+from core.models import AuditEvent, Publication
 from inspections.models import Draw, Inspection, InspectionTask
 from inspections.services.draws.pools import _freeze_pools
 from inspections.services.sources import sources_clean, text_clean
@@ -137,13 +137,27 @@ def draw_announce(
             )
     except IntegrityError as exc:
         raise ServiceError(_("该任务已有一次有效的抽取。")) from exc
-    _draw_published(draw, title=_("%(draw)s：公告名录和随机源") % {"draw": draw}, user=user, at=at)
+    _draw_published(
+        draw,
+        title=_("%(draw)s：公告名录和随机源") % {"draw": draw},
+        user=user,
+        at=at,
+        audit_action=AuditEvent.Action.REDRAW if redraw_of else AuditEvent.Action.DRAW_ANNOUNCED,
+    )
     return draw
 
 
-def _draw_published(draw: Draw, *, title: str, user, at: dt.datetime) -> None:
-    """The public log's entry for a step of the draw (announced, executed)."""
-    publication_log(kind=Publication.Kind.DRAW, subject=draw, title=title, user=user, at=at)
+def _draw_published(draw: Draw, *, title: str, user, at: dt.datetime, audit_action: str) -> None:
+    """The public log's entry for a step of the draw (announced, executed), and the audit
+    trail's (issue 14 §3)."""
+    publication_log(
+        kind=Publication.Kind.DRAW,
+        subject=draw,
+        title=title,
+        user=user,
+        at=at,
+        audit_action=audit_action,
+    )
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ServiceError
+from core.models import AuditEvent
 from inspections.models import Draw, DrawSelection, InspectionTask, TeamMember
 from inspections.services.draws.announce import _draw_published, draw_announce
 from inspections.services.draws.document import draw_inputs
@@ -73,7 +74,13 @@ def draw_execute(*, draw: Draw, values: list, user, at: dt.datetime | None = Non
     # Only what changed: the announcement (megabytes at national scale) is not sent again.
     draw.save(update_fields=["source_values", "result", "status", "executed_at", "executed_by"])
     inspections_open(draw=draw)
-    _draw_published(draw, title=_("%(draw)s：抽取结果") % {"draw": draw}, user=user, at=at)
+    _draw_published(
+        draw,
+        title=_("%(draw)s：抽取结果") % {"draw": draw},
+        user=user,
+        at=at,
+        audit_action=AuditEvent.Action.DRAW_EXECUTED,
+    )
     return draw
 
 
