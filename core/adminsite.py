@@ -174,7 +174,7 @@ class BureauAdminSite(admin.AdminSite):
     def recovery_codes_view(self, request):
         """Own recovery codes: how many are left; new ones (the old stop working), shown once."""
         if request.method == "POST":
-            codes = twofactor.recovery_codes_issue(user=request.user)
+            codes = twofactor.recovery_codes_issue(user=request.user, request=request)
             return self._page(
                 request,
                 "admin/core/twofactor/recovery_codes.html",

@@ -36,9 +36,34 @@ class CoreConfig(AppConfig):
                 audit_events.on_m2m_changed, sender=through, dispatch_uid=f"core.audit.{through}"
             )
 
+        _second_factor_names()
+
         # Groups need the permissions Django creates after migrating each app, hence post_migrate
         # for every app (idempotent and cheap); the last app's signal sees all permissions.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="core.roles_sync")
+
+
+def _second_factor_names() -> None:
+    """django-otp names its apps and models in English, untranslated (“Otp_Totp | TOTP device”):
+    the screens' language for them (the permission pickers, the admin's lists)."""
+    from django.apps import apps
+
+    names = {
+        "otp_totp": (_("身份验证器"), {"totpdevice": (_("身份验证器"), _("身份验证器"))}),
+        "otp_static": (
+            _("恢复码"),
+            {
+                "staticdevice": (_("恢复码组"), _("恢复码组")),
+                "statictoken": (_("恢复码"), _("恢复码")),
+            },
+        ),
+    }
+    for label, (app_name, models) in names.items():
+        config = apps.get_app_config(label)
+        config.verbose_name = app_name
+        for model_name, (singular, plural) in models.items():
+            meta = config.get_model(model_name)._meta
+            meta.verbose_name, meta.verbose_name_plural = singular, plural
 
 
 class BureauAdminConfig(admin_apps.AdminConfig):

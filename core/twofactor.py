@@ -18,7 +18,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.audit import audit_record
 from core.exceptions import ServiceError
+from core.models import AuditEvent
 
 RECOVERY_CODE_COUNT = 10
 TOTP_CODE = re.compile(r"^\d{6}$")
@@ -65,24 +67,44 @@ def _check_throttle(device) -> None:
         )
 
 
-@transaction.atomic
+def _failed(request, kind: str, stage: str, reason: str) -> None:
+    """A refused code, in the audit trail (outside the verification's transaction, which keeps
+    django-otp's count of failures)."""
+    audit_record(
+        AuditEvent.Action.OTP_FAILED,
+        request=request,
+        target=request.user,
+        outcome=AuditEvent.Outcome.REFUSED if reason == "throttled" else AuditEvent.Outcome.FAILURE,
+        detail={"stage": stage, "kind": kind, "reason": reason},
+    )
+
+
 def totp_enrol_confirm(*, request, device: TOTPDevice, code: str) -> list[str]:
     """Confirm the authenticator with a code it shows; the session counts as verified, and the
     recovery codes are issued (shown once). Raises CodeRefused."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=request.user)
-    _check_throttle(device)
-    if not device.verify_token(code.strip()):
+    try:
+        with transaction.atomic():
+            device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=request.user)
+            _check_throttle(device)
+            verified = device.verify_token(code.strip())  # counts a failure (throttling)
+    except CodeRefused as refused:
+        _failed(request, "totp", "enrol", refused.code)
+        raise
+    if not verified:
+        _failed(request, "totp", "enrol", "wrong_code")
         raise CodeRefused(_("验证码不正确，请核对手机上的时间后重试。"), code="wrong_code")
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    # Any other authenticator of the user (an abandoned enrolment) goes.
-    TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
-    otp_login(request, device)
-    return recovery_codes_issue(user=request.user)
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        # Any other authenticator of the user (an abandoned enrolment) goes.
+        TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
+        otp_login(request, device)
+        audit_record(AuditEvent.Action.OTP_ENROLLED, request=request, target=request.user)
+        return recovery_codes_issue(user=request.user, request=request)
 
 
 @transaction.atomic
-def recovery_codes_issue(*, user) -> list[str]:
+def recovery_codes_issue(*, user, request=None) -> list[str]:
     """Ten new one-time recovery codes; the old ones stop working."""
     device, _created = StaticDevice.objects.get_or_create(
         user=user, defaults={"name": _("恢复码"), "confirmed": True}
@@ -90,6 +112,12 @@ def recovery_codes_issue(*, user) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _i in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    audit_record(
+        AuditEvent.Action.OTP_RECOVERY_ISSUED,
+        request=request,
+        target=user,
+        detail={"count": len(codes)},
+    )
     return codes
 
 
@@ -98,25 +126,41 @@ def second_factor_verify(*, request, code: str):
     the session is verified and the device returned. Raises CodeRefused."""
     code = code.strip().replace(" ", "").lower()
     kind = TOTPDevice if TOTP_CODE.match(code) else StaticDevice
-    with transaction.atomic():
-        devices = [d for d in devices_for_user(request.user, for_verify=True) if type(d) is kind]
-        if not devices:
-            raise CodeRefused(_("验证码不正确。"), code="wrong_code")
-        for device in devices:
-            _check_throttle(device)
-        for device in devices:
-            if device.verify_token(code):
-                otp_login(request, device)
-                return device
+    label = "totp" if kind is TOTPDevice else "recovery"
+    try:
+        with transaction.atomic():
+            devices = [
+                d for d in devices_for_user(request.user, for_verify=True) if type(d) is kind
+            ]
+            for device in devices:
+                _check_throttle(device)
+            for device in devices:
+                if device.verify_token(code):
+                    otp_login(request, device)
+                    if kind is StaticDevice:
+                        audit_record(
+                            AuditEvent.Action.OTP_RECOVERY_USED,
+                            request=request,
+                            target=request.user,
+                            detail={"left": recovery_codes_left(request.user)},
+                        )
+                    return device
+    except CodeRefused as refused:
+        _failed(request, label, "login", refused.code)
+        raise
+    # Outside the transaction: the audit entry and django-otp's count of failures stay.
+    _failed(request, label, "login", "wrong_code")
     raise CodeRefused(_("验证码不正确。"), code="wrong_code")
 
 
 @transaction.atomic
-def second_factor_reset(*, user) -> bool:
+def second_factor_reset(*, user, request=None) -> bool:
     """Delete the user's authenticators and recovery codes: at the next login they enrol again,
     and a session verified with a deleted device is no longer verified. Whether any was there."""
     totp, _by_model = TOTPDevice.objects.filter(user=user).delete()
     static, _by_model = StaticDevice.objects.filter(user=user).delete()
+    if totp or static:
+        audit_record(AuditEvent.Action.OTP_RESET, request=request, target=user)
     return bool(totp or static)
 
 

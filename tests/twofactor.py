@@ -48,3 +48,18 @@ class SecondFactorClient(Client):
         super().force_login(user, backend)
         if user.is_staff:
             otp_session_verify(self, user)
+
+
+def bound_tablet_cookie(*, name: str = "测试平板") -> tuple[str, str]:
+    """A tablet bound the way the office binds one (registered, its code typed on the tablet):
+    the cookie's name and signed value, for a test client or a browser context."""
+    from django.core import signing
+
+    from inspections.services import tablets
+    from tests.factories import UserFactory
+
+    office = UserFactory(is_staff=True)
+    _tablet, code = tablets.tablet_register(name=name, by=office)
+    _tablet, token = tablets.tablet_bind(code=code)
+    signer = signing.get_cookie_signer(salt=tablets.COOKIE + tablets.COOKIE_SALT)
+    return tablets.COOKIE, signer.sign(token)

@@ -77,7 +77,7 @@ class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
     def reset_second_factor(self, request, queryset):
         """For a lost phone (issue 14 §1): the security administrator's, by the permission to
         delete authenticators (core.twofactor.RESET_PERMISSION)."""
-        count = sum(twofactor.second_factor_reset(user=user) for user in queryset)
+        count = sum(twofactor.second_factor_reset(user=user, request=request) for user in queryset)
         self.message_user(
             request,
             ngettext("已重置 %(n)d 个账号的第二因素。", "已重置 %(n)d 个账号的第二因素。", count)

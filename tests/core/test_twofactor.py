@@ -10,6 +10,7 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.models import AuditEvent
 from tests.factories import UserFactory
 from tests.twofactor import SecondFactorClient, confirmed_totp, totp_code
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Kx9-pass-word!"
 LOGIN = "/admin/login/"
 ENROL = "/admin/second-factor/enrol/"
+Action = AuditEvent.Action
 VERIFY = "/admin/second-factor/"
 CODES = "/admin/second-factor/recovery-codes/"
 
@@ -26,6 +28,11 @@ def staff(staff_user):
     staff_user.set_password(PASSWORD)
     staff_user.save()
     return staff_user
+
+
+def audited(action, user) -> list[AuditEvent]:
+    """The audit trail's entries of `action` about `user` (issue 14 §3)."""
+    return list(AuditEvent.objects.filter(action=action, target_id=str(user.pk)).order_by("pk"))
 
 
 def password_login(client, user, next_url="/admin/"):
@@ -83,12 +90,16 @@ def test_a_wrong_code_at_enrolment_is_refused_and_enrols_nothing(client, staff):
     assert "验证码不正确" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
     assert client.get("/admin/").status_code == 302
+    [failed] = audited(Action.OTP_FAILED, staff)
+    assert failed.outcome == "failure" and failed.detail["stage"] == "enrol"
 
 
 def test_enrolment_confirms_shows_ten_recovery_codes_once_and_lets_in(client, staff):
     codes = enrol(client, staff)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert client.get("/admin/").status_code == 200
+    assert len(audited(Action.OTP_ENROLLED, staff)) == 1
+    assert not any(code in str(e.detail) for e in AuditEvent.objects.all() for code in codes)
     # Shown once: the page to regenerate them only counts them.
     page = client.get(CODES).content.decode()
     assert "10" in page and not any(code in page for code in codes)
@@ -130,6 +141,9 @@ def test_wrong_codes_are_throttled_even_a_right_one_right_after(client, staff):
     device.refresh_from_db()
     assert device.throttling_failure_count == 1
     assert client.get("/admin/").status_code == 302
+    wrong, throttled = audited(Action.OTP_FAILED, staff)
+    assert (wrong.outcome, throttled.outcome) == ("failure", "refused")
+    assert throttled.detail == {"stage": "login", "kind": "totp", "reason": "throttled"}
 
 
 def test_a_recovery_code_works_once(client, staff):
@@ -142,6 +156,9 @@ def test_a_recovery_code_works_once(client, staff):
     password_login(other, staff)
     assert other.post(VERIFY, {"code": codes[0]}).status_code == 400
     assert StaticToken.objects.filter(device__user=staff).count() == 9
+    [used] = audited(Action.OTP_RECOVERY_USED, staff)
+    assert used.detail == {"left": 9}
+    assert audited(Action.OTP_FAILED, staff)[-1].detail["kind"] == "recovery"
 
 
 def test_regenerated_recovery_codes_replace_the_old(client, staff):
@@ -218,6 +235,8 @@ def test_the_security_administrator_resets_a_lost_phone_and_the_user_enrols_agai
     assert not TOTPDevice.objects.filter(user=staff).exists()
     assert session.get("/admin/").status_code == 302
     assert password_login(Client(), staff).url.startswith(ENROL)
+    [event] = audited(Action.OTP_RESET, staff)
+    assert event.username == "security"
 
 
 def test_without_the_permission_there_is_no_reset(staff, client):

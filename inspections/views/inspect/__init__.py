@@ -19,6 +19,7 @@ from inspections.views.inspect.common import (
     InspectLogoutView,
     InspectorLoginForm,
     InspectorMixin,
+    TabletBindView,
 )
 from inspections.views.inspect.evidence import EvidenceAddView, EvidenceFileView, EvidenceRemoveView
 from inspections.views.inspect.inspection import (
@@ -56,6 +57,7 @@ __all__ = [
     "InspectionDetailView",
     "InspectionListView",
     "InspectorLoginForm",
+    "TabletBindView",
     "InspectorMixin",
     "RecordCorrectView",
     "RecordDetailView",
