@@ -11,6 +11,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import roles
+from inspections.models import Tablet
+from inspections.services import tablet_new_code, tablet_register
 from registry.models import Inspector
 
 ACCOUNTS = [
@@ -89,16 +91,13 @@ DEMO_TABLET = "演示平板"
 def demo_tablet_code() -> str | None:
     """A binding code for the demo's tablet (the field screens open only on a bound tablet:
     inspections.services.tablets), or None when a browser is already bound to it."""
-    from inspections.models import Tablet
-    from inspections.services import tablets
-
     office = account("demo-admin")
     tablet = Tablet.objects.filter(name=DEMO_TABLET, revoked_at__isnull=True).first()
     if tablet is None:
-        return tablets.tablet_register(name=DEMO_TABLET, by=office)[1]
+        return tablet_register(name=DEMO_TABLET, by=office)[1]
     if tablet.bound_at:
         return None
-    return tablets.tablet_new_code(tablet=tablet, by=office)
+    return tablet_new_code(tablet=tablet, by=office)
 
 
 def account(username: str):

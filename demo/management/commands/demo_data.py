@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from demo.story import accounts, fieldwork, plans, publication, registries
 from demo.story.replay import SEED
-from inspections.services.tablets import BINDING_CODE_MINUTES
+from inspections.services import BINDING_CODE_MINUTES
 
 
 class Command(BaseCommand):
