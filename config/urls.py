@@ -2,16 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from core.admin.security import OwnPasswordChangeView
 from core.downloads import staff_file
 from core.views import favicon, healthz
-
-admin.site.site_header = _("双随机、一公开 监管平台")
-admin.site.site_title = _("双随机、一公开 监管平台")
-admin.site.index_title = _("业务管理")
 
 # 400s (a query parameter no page can use, core.middleware) in the site's design.
 handler400 = "core.views.bad_request"

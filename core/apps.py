@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,7 @@ class CoreConfig(AppConfig):
 
         # What `manage.py restore` proves of the restored data (issue 14 §6); the apps add theirs.
         restore_check(_("安全审计记录的哈希链完好"), audit_chain_problems)
+        _second_factor_names()
 
         # Groups need the permissions Django creates after migrating each app, hence post_migrate
         # for every app (idempotent and cheap); the last app's signal sees all permissions.
@@ -55,3 +57,33 @@ class CoreConfig(AppConfig):
             from core.pii import pii_keyring
 
             pii_keyring()
+
+
+def _second_factor_names() -> None:
+    """django-otp names its apps and models in English, untranslated (“Otp_Totp | TOTP device”):
+    the screens' language for them (the permission pickers, the admin's lists)."""
+    from django.apps import apps
+
+    names = {
+        "otp_totp": (_("身份验证器"), {"totpdevice": (_("身份验证器"), _("身份验证器"))}),
+        "otp_static": (
+            _("恢复码"),
+            {
+                "staticdevice": (_("恢复码组"), _("恢复码组")),
+                "statictoken": (_("恢复码"), _("恢复码")),
+            },
+        ),
+    }
+    for label, (app_name, models) in names.items():
+        config = apps.get_app_config(label)
+        config.verbose_name = app_name
+        for model_name, (singular, plural) in models.items():
+            meta = config.get_model(model_name)._meta
+            meta.verbose_name, meta.verbose_name_plural = singular, plural
+
+
+class BureauAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the bureau's site (core.adminsite): the second factor for staff."""
+
+    default = False  # AdminConfig's True would make it the app config of "core"
+    default_site = "core.adminsite.BureauAdminSite"

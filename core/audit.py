@@ -50,6 +50,8 @@ FORBIDDEN_DETAIL_KEYS = {
     "身份证号",
     "联系电话",
 }
+
+
 def mask_personal(text: str) -> str:
     """ID numbers and phones masked as the screens show them (110101********1234)."""
     return pii_mask_text(text)

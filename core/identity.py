@@ -358,7 +358,16 @@ class PasswordChangeMiddleware:
     After AuthenticationMiddleware, MessageMiddleware and SessionLimitsMiddleware."""
 
     ALLOWED = {
-        "admin": ("admin:password_change", "admin:password_change_done", "admin:logout"),
+        # The second factor comes first (its pages, and the login that leads to them): the own
+        # password page is behind the admin's gate, which asks for it.
+        "admin": (
+            "admin:password_change",
+            "admin:password_change_done",
+            "admin:logout",
+            "admin:login",
+            "admin:second_factor",
+            "admin:enrol",
+        ),
         "inspect": ("inspect:password_change", "inspect:logout", "inspect:login"),
     }
 

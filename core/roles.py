@@ -115,7 +115,9 @@ def role_permissions() -> dict[str, list[str]]:
         + ["review_outboxemail"]
         # It publishes the results (Y3.6): corrections and withdrawals included, never deletes.
         + _perms(["view"], PUBLICATION_MODELS)
-        + ["add_resultnotice", "change_resultnotice"],
+        + ["add_resultnotice", "change_resultnotice"]
+        # It registers the bureau's tablets for the field screens and stops lost ones.
+        + _perms(["view", "add", "change"], ["tablet"]),
         # The leader in charge approves tasks (N10(1)), re-draws and reports (N10(5)).
         LEADER: _perms(["view"], EVERYTHING)
         + ["approve_inspectiontask", "approve_inspectionreport"],

@@ -9,6 +9,7 @@ app_name = "inspect"
 urlpatterns = [
     path("login/", views.InspectLoginView.as_view(), name="login"),
     path("logout/", views.InspectLogoutView.as_view(), name="logout"),
+    path("tablet/", views.TabletBindView.as_view(), name="tablet_bind"),
     path("", views.InspectionListView.as_view(), name="inspection_list"),
     path("password/", views.InspectPasswordChangeView.as_view(), name="password_change"),
     path("pin/", views.SigningPinView.as_view(), name="signing_pin"),

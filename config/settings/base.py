@@ -21,7 +21,8 @@ SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, its site asking staff for the second factor (core.adminsite, issue 14 §1).
+    "core.apps.BureauAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "registry",
     "inspections",
@@ -51,6 +55,8 @@ MIDDLEWARE = [
     # After the language and CSRF middleware, so that its 400 page has both; before any view.
     "core.middleware.QueryStringMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether the session passed the second factor (core.twofactor).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Identity (core.identity): sessions' idle and absolute limits, then the forced change of an
     # initial password; axes' middleware answers a locked-out login 429.
@@ -193,6 +199,13 @@ CONTENT_SECURITY_POLICY = {
         "report-uri": env.list("CSP_REPORT_URI", default=[]) or None,
     },
 }
+# The staff's second factor (core.twofactor): the name authenticator apps show, and django-otp's
+# throttling (after n wrong codes in a row the next waits factor × 2^(n-1) seconds). The keys
+# are shown in the admin's device lists as "***" only.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="双随机一公开监管平台")
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = env.int("OTP_STATIC_THROTTLE_FACTOR", default=1)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The bureau's name appears on public pages and documents.
 BUREAU_NAME = env("BUREAU_NAME", default="重庆市渝中区司法局")

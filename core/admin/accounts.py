@@ -1,14 +1,14 @@
 """Users and groups, with permission pickers that name each permission in the screens' language."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core import identity
+from core import identity, twofactor
 
 # Django stores each permission's name once, in English ("Can add log entry"), whatever language
 # the screens speak: the user and group pickers name permissions from the model's verbose name.
@@ -67,6 +67,9 @@ admin.site.unregister(Group)
 
 @admin.register(get_user_model())
 class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
+    list_display = [*auth_admin.UserAdmin.list_display, "second_factor"]
+    actions = ["reset_second_factor"]
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change and obj.has_usable_password():
@@ -85,6 +88,28 @@ class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
             if user is not None and user.has_usable_password():
                 identity.password_change_require(user=user, request=request)
         return response
+
+    @admin.display(description=_("身份验证器"), boolean=True)
+    def second_factor(self, user) -> bool:
+        return twofactor.has_confirmed_totp(user)
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return request.user.has_perm(twofactor.RESET_PERMISSION)
+
+    @admin.action(
+        description=_("重置第二因素（下次登录时重新启用身份验证器）"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        """For a lost phone (issue 14 §1): the security administrator's, by the permission to
+        delete authenticators (core.twofactor.RESET_PERMISSION)."""
+        count = sum(twofactor.second_factor_reset(user=user, request=request) for user in queryset)
+        self.message_user(
+            request,
+            ngettext("已重置 %(n)d 个账号的第二因素。", "已重置 %(n)d 个账号的第二因素。", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Group)

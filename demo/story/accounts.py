@@ -1,12 +1,18 @@
 """The demo's accounts: one for each role, the three demo inspectors tied to their registry entries,
 and an account (that cannot log in) for every other inspector."""
 
+import hashlib
 import secrets
+from base64 import b32encode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import roles
+from inspections.models import Tablet
+from inspections.services import tablet_new_code, tablet_register
 from registry.models import Inspector
 
 ACCOUNTS = [
@@ -42,6 +48,56 @@ def accounts(password: str | None) -> str:
             user=User.objects.get(username=username)
         )
     return password
+
+
+def demo_totp_key(username: str) -> str:
+    """The demo account's authenticator key (hex, 20 bytes): fixed and public, so that a newcomer
+    can add it to an authenticator app from the README or the demo's output. Demo only."""
+    return hashlib.sha1(f"shuangsuiji demo totp {username}".encode()).hexdigest()
+
+
+def demo_totp_secret(username: str) -> str:
+    """The key as authenticator apps want it typed in (base32)."""
+    return b32encode(bytes.fromhex(demo_totp_key(username))).decode()
+
+
+def demo_totp_code(username: str) -> str:
+    """The code the demo account's authenticator shows now."""
+    return f"{TOTP(bytes.fromhex(demo_totp_key(username))).token():06d}"
+
+
+def staff_authenticators() -> list[tuple[str, str]]:
+    """Every demo staff account with its fixed authenticator (confirmed: no enrolment); the
+    accounts and their secrets."""
+    User = get_user_model()
+    rows = []
+    for username, _group, is_staff in ACCOUNTS:
+        if not is_staff:
+            continue
+        user = User.objects.get(username=username)
+        TOTPDevice.objects.filter(user=user).exclude(key=demo_totp_key(username)).delete()
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            key=demo_totp_key(username),
+            defaults={"name": "demo", "confirmed": True},
+        )
+        rows.append((username, demo_totp_secret(username)))
+    return rows
+
+
+DEMO_TABLET = "演示平板"
+
+
+def demo_tablet_code() -> str | None:
+    """A binding code for the demo's tablet (the field screens open only on a bound tablet:
+    inspections.services.tablets), or None when a browser is already bound to it."""
+    office = account("demo-admin")
+    tablet = Tablet.objects.filter(name=DEMO_TABLET, revoked_at__isnull=True).first()
+    if tablet is None:
+        return tablet_register(name=DEMO_TABLET, by=office)[1]
+    if tablet.bound_at:
+        return None
+    return tablet_new_code(tablet=tablet, by=office)
 
 
 def account(username: str):

@@ -9,6 +9,6 @@ inspections.services; a ServiceError's message is shown. Importing this package 
 admin once.
 """
 
-from inspections.admin import draws, plans, redraws, reports, tasks
+from inspections.admin import draws, plans, redraws, reports, tablets, tasks
 
-__all__ = ["draws", "plans", "redraws", "reports", "tasks"]
+__all__ = ["draws", "plans", "redraws", "reports", "tablets", "tasks"]

@@ -7,6 +7,7 @@ from inspections.models.fieldwork import (
     InspectionMember,
     Signature,
     SigningPin,
+    Tablet,
 )
 from inspections.models.plans import AnnualPlan, PlanRevision, PlanRound, PlanSection
 from inspections.models.reports import (
@@ -38,6 +39,7 @@ __all__ = [
     "RedrawRequest",
     "Signature",
     "SigningPin",
+    "Tablet",
     "TargetResult",
     "TeamMember",
 ]

@@ -382,3 +382,34 @@ class SigningPin(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class Tablet(models.Model):
+    """A bureau tablet bound for the field screens (issue 14 §1, docs/security.md 身份鉴别): an
+    inspector's password opens /inspect/ only on a bound tablet. The office registers the tablet
+    and gets a one-time binding code; typed on the tablet, it is exchanged for a long random token
+    the tablet keeps in a signed, HttpOnly cookie. Only SHA-256 digests are stored."""
+
+    name = models.CharField(_("名称"), max_length=100, help_text=_("如：监督科 1 号平板"))
+    token_hash = models.CharField(
+        _("设备令牌（SHA-256）"), max_length=64, blank=True, db_index=True
+    )
+    binding_code_hash = models.CharField(_("绑定码（SHA-256）"), max_length=64, blank=True)
+    binding_code_expires = models.DateTimeField(_("绑定码有效至"), null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    bound_at = models.DateTimeField(_("绑定时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    last_login_at = models.DateTimeField(_("最近登录"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("执法平板")
+        verbose_name_plural = _("执法平板")
+
+    def __str__(self) -> str:
+        return self.name

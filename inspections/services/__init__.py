@@ -27,6 +27,11 @@ from inspections.services.reports import (
 )
 from inspections.services.signatures import signature_add
 from inspections.services.sources import draw_timing_problems
+from inspections.services.tablets import (
+    BINDING_CODE_MINUTES,
+    tablet_new_code,
+    tablet_register,
+)
 from inspections.services.tasks import task_create_for_round, task_decide, task_submit
 
 __all__ = [
@@ -53,6 +58,9 @@ __all__ = [
     "report_update",
     "result_set",
     "signature_add",
+    "tablet_new_code",
+    "tablet_register",
+    "BINDING_CODE_MINUTES",
     "task_create_for_round",
     "task_decide",
     "task_submit",

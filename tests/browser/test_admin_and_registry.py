@@ -6,7 +6,9 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.second_factor import pass_second_factor, with_authenticator
 from tests.factories import InstitutionFactory, PractitionerFactory, UserFactory
+from tests.twofactor import totp_code
 
 # live_server needs committed data; serialized_rollback restores the migrated rows (sectors,
 # calendar, groups) for the tests that run afterwards.
@@ -40,11 +42,13 @@ def institutions():
 
 def test_staff_logs_in_and_searches_institutions(page: Page, live_server, staff_user, institutions):
     # Headless Chromium asks for English (en-US): the bureau's screens are Chinese all the same.
+    with_authenticator(staff_user)
     page.goto(f"{live_server.url}/admin/")
     expect(page).to_have_url(f"{live_server.url}/admin/login/?next=/admin/")
     page.get_by_label("用户名").fill(staff_user.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, staff_user)
     expect(page.get_by_role("heading", name="业务管理")).to_be_visible()
 
     page.get_by_role("link", name="检查对象名录（机构）").click()
@@ -100,11 +104,51 @@ def test_the_admin_changelist_is_usable_on_a_phone(page: Page, live_server, inst
     """Django's admin is responsive: the wide result table scrolls inside its box, the page
     itself does not."""
     user = UserFactory(username="phone.admin", is_staff=True, is_superuser=True)
+    with_authenticator(user)
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/admin/login/?next=/admin/registry/institution/")
     page.get_by_label("用户名").fill(user.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, user)
     expect(page.locator("#result_list")).to_be_visible()
     assert not has_horizontal_overflow(page)
     shot(page, "phone-admin")
+
+
+def test_a_new_staff_member_enrols_an_authenticator_then_logs_in_with_a_code(
+    page: Page, live_server, staff_user
+):
+    """Issue 14 §1 end to end: password → QR code and secret → the authenticator's code → ten
+    recovery codes shown once → the admin; next time password → code → the admin. The pages
+    load nothing from another site (offline) and run no inline script."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    outside = []
+    page.on("request", lambda r: None if r.url.startswith(live_server.url) else outside.append(r))
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("用户名").fill(staff_user.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="启用身份验证器")).to_be_visible()
+    expect(page.locator(".twofactor-qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    assert len(secret) == 32
+    key = TOTPDevice.objects.get(user=staff_user).key
+    page.get_by_label("验证码").fill(totp_code(key))
+    page.get_by_role("button", name="启用").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    shot(page, "admin-recovery-codes")
+    page.get_by_role("link", name="我已保存，继续").click()
+    expect(page.get_by_role("heading", name="业务管理")).to_be_visible()
+
+    page.get_by_role("button", name="注销").click()
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("用户名").fill(staff_user.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="第二步：验证码")).to_be_visible()
+    page.get_by_label("验证码").fill(totp_code(key, offset=1))
+    page.get_by_role("button", name="验证").click()
+    expect(page.get_by_role("heading", name="业务管理")).to_be_visible()
+    assert outside == []

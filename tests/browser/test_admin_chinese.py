@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from inspections.models import PlanRound
 from inspections.services.plans import plan_publish
+from tests.browser.second_factor import pass_second_factor, with_authenticator
 from tests.factories import CheckItemFactory, JurisdictionFactory, UserFactory
 from tests.inspections.conftest import YEAR, clock, plan_make
 
@@ -42,10 +43,12 @@ def browser_context_args(browser_context_args):
 
 
 def log_in(page: Page, live_server, user, path: str) -> None:
+    with_authenticator(user)
     page.goto(f"{live_server.url}/admin/login/?next={path}")
     page.get_by_label("用户名").fill(user.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, user)
     page.wait_for_load_state("networkidle")
 
 

@@ -21,6 +21,7 @@ from tests.factories import (
 )
 from tests.inspections.conftest import draw_made, plan_make
 from tests.inspections.fieldwork_data import PASSWORD, jpeg_bytes
+from tests.twofactor import bound_tablet_cookie
 
 pytest_plugins = ["tests.inspections.fieldwork_fixtures"]
 
@@ -83,6 +84,9 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 
 
 def log_in(page: Page, live_server, user) -> None:
+    # A tablet the office bound (issue 14 §1: the field screens open only on one).
+    name, value = bound_tablet_cookie()
+    page.context.add_cookies([{"name": name, "value": value, "url": live_server.url}])
     page.goto(f"{live_server.url}/inspect/")
     expect(page.get_by_role("heading", name="检查人员登录")).to_be_visible()
     shot(page, "01-login")

@@ -14,10 +14,12 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import identity
 from core.models import AccountSecurity, AuditEvent
 from tests.factories import PASSWORD, InspectorFactory, UserFactory
+from tests.twofactor import totp_code
 
 ADMIN_LOGIN = "/admin/login/"
 INSPECT_LOGIN = "/inspect/login/"
@@ -331,7 +333,13 @@ def test_an_account_the_admin_creates_must_change_its_password_at_first_login(cl
     assert AccountSecurity.objects.get(user__username="wang").must_change_password
     get_user_model().objects.filter(username="wang").update(is_staff=True)
     client.logout()
-    assert _login(client, ADMIN_LOGIN, "wang", STRONG).status_code == 302
+    # First the second factor (its enrolment), then the own password, then the admin.
+    response = _login(client, ADMIN_LOGIN, "wang", STRONG)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:enrol"))
+    client.get(response.url)
+    device = TOTPDevice.objects.get(user__username="wang", confirmed=False)
+    enrolled = client.post(reverse("admin:enrol"), {"code": totp_code(device), "next": "/admin/"})
+    assert enrolled.status_code == 200 and "恢复码" in enrolled.content.decode()
     response = client.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0] == reverse("admin:password_change")
     assert "初始密码" in response.content.decode()

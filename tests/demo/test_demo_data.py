@@ -3,18 +3,20 @@ lawyers' round carried through to the filing, the second in progress on demo-ins
 tablet — and not one resident ID number or phone number on any public page or export (SPEC §7,
 issue 5 §4)."""
 
+import base64
 import io
 import json
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from inspections.models import CheckRecord, Draw, Inspection, InspectionTask
 from inspections.services.draws import draw_verify
 from publication.models import ResultNotice
 from registry.models import Institution, Practitioner
+from tests.twofactor import totp_code
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "demo-Pass-2026"
@@ -125,3 +127,43 @@ def test_no_personal_data_on_any_public_page_or_export(demo, client):
         assert not PHONE.findall(text), (url, PHONE.findall(text)[:3])
         scanned += 1
     assert scanned > 100
+
+
+def test_a_newcomer_logs_in_to_the_admin_with_the_printed_password_and_secret(client):
+    """Issue 14 §1: the demo's staff accounts have a fixed authenticator whose secret the demo
+    prints with the password; with it (or `demo_code`) the admin opens, no enrolment needed."""
+    out = io.StringIO()
+    call_command("demo_data", password=PASSWORD, stdout=out)
+    printed = dict(re.findall(r"^  (demo-[a-z]+): ([A-Z2-7]{32})$", out.getvalue(), re.MULTILINE))
+    assert set(printed) == {"demo-admin", "demo-staff", "demo-leader", "demo-legal", "demo-auditor"}
+    key = base64.b32decode(printed["demo-staff"]).hex()
+    response = client.post(
+        "/admin/login/", {"username": "demo-staff", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response.url.startswith("/admin/second-factor/?")
+    code = io.StringIO()
+    call_command("demo_code", "demo-staff", stdout=code)
+    assert code.getvalue().strip() == totp_code(key)
+    response = client.post("/admin/second-factor/", {"code": code.getvalue().strip()})
+    assert response.url == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    with pytest.raises(CommandError, match="不是演示工作人员账号"):
+        call_command("demo_code", "demo-inspector-1", stdout=io.StringIO())
+
+
+def test_a_newcomer_binds_the_demo_tablet_with_the_printed_code_and_logs_in(client):
+    """Issue 14 §1: the field screens open only on a bound tablet; the demo prints a binding code
+    for its tablet, and `demo_code --tablet` gives a new one."""
+    out = io.StringIO()
+    call_command("demo_data", password=PASSWORD, stdout=out)
+    code = re.search(r"绑定码 ([A-Z2-9]{5}-[A-Z2-9]{5})", out.getvalue()).group(1)
+    login = {"username": "demo-inspector-1", "password": PASSWORD}
+    assert client.post("/inspect/login/", login).status_code == 200  # not bound yet
+    assert client.post("/inspect/tablet/", {"code": code}).status_code == 302
+    assert client.post("/inspect/login/", login).url == "/inspect/"
+    again = io.StringIO()
+    call_command("demo_data", password=PASSWORD, stdout=again)
+    assert "绑定码" not in again.getvalue()  # still bound: nothing to do
+    fresh = io.StringIO()
+    call_command("demo_code", tablet=True, stdout=fresh)
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}\n", fresh.getvalue())

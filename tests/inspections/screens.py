@@ -26,6 +26,7 @@ from tests.factories import (
     sector,
 )
 from tests.inspections.conftest import clock
+from tests.twofactor import SecondFactorClient
 
 TODAY = timezone.localdate()
 # A plan published today for last year is always published after 31 January: late (Y3.4).
@@ -45,7 +46,7 @@ def admin_url(name: str, *args) -> str:
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = SecondFactorClient()
     client.force_login(user)
     return client
 

@@ -30,6 +30,7 @@ from tests.inspections.fieldwork_data import (
     signature_data_url,
     upload,
 )
+from tests.twofactor import bound_tablet_cookie
 
 pytest_plugins = ["tests.inspections.fieldwork_fixtures"]
 
@@ -73,6 +74,13 @@ def save_json(client, record, body):
 
 
 class TestLogin:
+    @pytest.fixture(autouse=True)
+    def _on_a_bound_tablet(self, client, db):
+        """The field screens log in only on a bound tablet (issue 14 §1: tests/inspections/
+        test_tablets.py tries the others)."""
+        name, value = bound_tablet_cookie()
+        client.cookies[name] = value
+
     def test_an_inspector_logs_in_and_lands_on_the_list(self, client, team):
         response = client.get(url("login"))
         assert response.status_code == 200

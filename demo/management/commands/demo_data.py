@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from demo.story import accounts, fieldwork, plans, publication, registries
 from demo.story.replay import SEED
+from inspections.services import BINDING_CODE_MINUTES
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.registries()
             password = accounts.accounts(password)
+            authenticators = accounts.staff_authenticators()
+            tablet_code = accounts.demo_tablet_code()
             staff, leader, legal = map(
                 accounts.account, ("demo-staff", "demo-leader", "demo-legal")
             )
@@ -38,6 +41,24 @@ class Command(BaseCommand):
             _("演示账号（密码：%(pw)s）：%(names)s")
             % {"pw": password, "names": "、".join(a[0] for a in accounts.ACCOUNTS)}
         )
+        # Issue 14 §1: staff log in with a second factor; the demo's are fixed and public.
+        self.stdout.write(
+            _(
+                "工作人员账号登录后台还需身份验证器的 6 位验证码：把下列密钥添加到手机上的"
+                "身份验证器（基于时间），或随时运行 python manage.py demo_code 账号 查看当前验证码。"
+            )
+        )
+        for username, secret in authenticators:
+            self.stdout.write(f"  {username}: {secret}")
+        if tablet_code:
+            self.stdout.write(
+                _(
+                    "检查人员只能在已绑定的执法平板上登录：在平板（或本机浏览器）上打开 "
+                    "/inspect/tablet/，输入绑定码 %(code)s（%(minutes)s 分钟内有效；过期后运行 "
+                    "python manage.py demo_code --tablet 取得新的）。"
+                )
+                % {"code": tablet_code, "minutes": BINDING_CODE_MINUTES}
+            )
 
     def registries(self) -> None:
         rng = random.Random(SEED)

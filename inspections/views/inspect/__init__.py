@@ -20,6 +20,7 @@ from inspections.views.inspect.common import (
     InspectorLoginForm,
     InspectorMixin,
     InspectPasswordChangeView,
+    TabletBindView,
 )
 from inspections.views.inspect.evidence import EvidenceAddView, EvidenceFileView, EvidenceRemoveView
 from inspections.views.inspect.inspection import (
@@ -58,6 +59,7 @@ __all__ = [
     "InspectionDetailView",
     "InspectionListView",
     "InspectorLoginForm",
+    "TabletBindView",
     "InspectorMixin",
     "RecordCorrectView",
     "RecordDetailView",
