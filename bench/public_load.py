@@ -227,8 +227,10 @@ def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-only-not-secret",
+        "PII_KEYS": "YmVuY2gtb25seS1waWkta2V5LW5vdC1zZWNyZXQtISE=",  # a fixed, public key: bench data only
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "False",
+        "SECURE_SSL_REDIRECT": "False",  # TLS ends at the proxy; the bench speaks to Django
         "CONN_MAX_AGE": "600",
     }
     subprocess.run(

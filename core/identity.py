@@ -21,6 +21,7 @@
 
 import datetime as dt
 import string
+import time
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
@@ -290,7 +291,7 @@ def on_login(sender, request, user, **kwargs) -> None:
     CoreConfig.ready()."""
     if request is None or not hasattr(request, "session"):
         return
-    now = timezone.now().timestamp()
+    now = time.time()  # the wall clock: a session's age is real time (see SessionLimitsMiddleware)
     request.session[SESSION_STARTED] = now
     request.session[SESSION_SEEN] = now
     if AccountSecurity.objects.filter(user=user, must_change_password=True).exists():
@@ -326,7 +327,9 @@ class SessionLimitsMiddleware:
 
     def _check(self, request) -> None:
         session = request.session
-        now = timezone.now()
+        # The wall clock, not timezone.now(): how long a person has been away is real time,
+        # whatever date the services are asked to act on.
+        now = dt.datetime.fromtimestamp(time.time(), tz=dt.UTC)
         started, seen = session.get(SESSION_STARTED), session.get(SESSION_SEEN)
         if started is None or seen is None:
             # A session from before these limits: its clock starts now.

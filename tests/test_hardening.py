@@ -20,6 +20,7 @@ REALISTIC_ENV = {
     "SECRET_KEY": "s8Jq2vN-7pXw_Lr4Tz9Ke1mYc6Bd0Hf3Gu5Ai8Ro2We7Qs4Nx1Vb9Mj6Pk3Lt0Zy",
     "DATABASE_URL": "postgres://shuangsuiji:pw@db:5432/shuangsuiji",
     "ALLOWED_HOSTS": "inspections.example.gov.cn",
+    "PII_KEYS": "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=",
     "CSRF_TRUSTED_ORIGINS": "https://inspections.example.gov.cn",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_URL": "smtp://mail.example.gov.cn:25",

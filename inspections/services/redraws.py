@@ -25,7 +25,13 @@ def redraw_approvers(*, exclude=None) -> list:
     through a group), the requester excepted."""
     users = (
         get_user_model()
-        .objects.with_perm(APPROVE_PERMISSION, is_active=True, include_superusers=False)
+        .objects.with_perm(
+            APPROVE_PERMISSION,
+            is_active=True,
+            include_superusers=False,
+            # The permissions come from the model backend (axes, first, only guards logins).
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
         .filter(is_staff=True)
         .order_by("pk")
     )

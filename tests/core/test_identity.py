@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core import identity
 from core.models import AccountSecurity, AuditEvent
 from tests.factories import PASSWORD, InspectorFactory, UserFactory
-from tests.twofactor import totp_code
+from tests.twofactor import bound_tablet_cookie, confirmed_totp, totp_code
 
 ADMIN_LOGIN = "/admin/login/"
 INSPECT_LOGIN = "/inspect/login/"
@@ -29,7 +29,18 @@ pytestmark = pytest.mark.django_db
 
 
 def _login(client, url, username, password, **extra):
+    if url == INSPECT_LOGIN:
+        _on_a_bound_tablet(client)
     return client.post(url, {"username": username, "password": password}, **extra)
+
+
+def _on_a_bound_tablet(client) -> None:
+    """Inspectors log in only on a tablet the office bound (core.twofactor, docs/security.md)."""
+    from inspections.services import tablets
+
+    if tablets.COOKIE not in client.cookies:
+        name, value = bound_tablet_cookie()
+        client.cookies[name] = value
 
 
 def _fail(client, url, username, times, **extra):
@@ -230,7 +241,11 @@ def _shift_session(client, **deltas) -> None:
 
 @pytest.fixture
 def staff_in(client, staff):
+    """Logged in as a person is: the password, then the authenticator's code."""
+    device = confirmed_totp(staff)
     assert _login(client, ADMIN_LOGIN, "zhang", PASSWORD).status_code == 302
+    response = client.post(reverse("admin:second_factor"), {"code": totp_code(device)})
+    assert response.status_code == 302
     return client
 
 

@@ -59,7 +59,11 @@ def test_the_demo_tells_the_whole_story(demo, client):
         task=current, members__inspector__user__username="demo-inspector-1"
     )
     assert CheckRecord.objects.filter(inspection__in=mine, status="draft").count() == 1
-    # Through the login page, as a newcomer would (no initial-password change for the demo).
+    # Through the login page, as a newcomer would (no initial-password change for the demo), on
+    # the demo tablet bound with a code `demo_code --tablet` prints.
+    code = io.StringIO()
+    call_command("demo_code", tablet=True, stdout=code)
+    assert client.post("/inspect/tablet/", {"code": code.getvalue().strip()}).status_code == 302
     login = {"username": "demo-inspector-1", "password": PASSWORD}
     assert client.post("/inspect/login/", login).status_code == 302
     page = body(client.get("/inspect/"))

@@ -37,7 +37,7 @@ SSQ = {"kind": "ssq", "name": "双色球第2026140期", "date": TOMORROW.isoform
 
 
 def after_the_draw():
-    """The evening of SSQ's day: its numbers are out (within the sessions' two weeks)."""
+    """The evening of SSQ's day: its numbers are out."""
     return clock(TOMORROW, 22)
 
 
@@ -47,7 +47,10 @@ def admin_url(name: str, *args) -> str:
 
 def client_for(user) -> Client:
     client = SecondFactorClient()
-    client.force_login(user)
+    # Sessions last 12 hours (issue 14 §1) and these tests act today and on the evening of the
+    # draw: the session is opened on the latter's clock, so that the database keeps it for both.
+    with after_the_draw():
+        client.force_login(user)
     return client
 
 
