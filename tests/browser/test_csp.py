@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import Page, expect
 
 from inspections.models import CheckRecord
+from tests.browser.second_factor import pass_second_factor, with_authenticator
 from tests.browser.test_inspect import draw_with_mouse, executed, log_in  # noqa: F401 (fixture)
 from tests.factories import InstitutionFactory, JurisdictionFactory
 from tests.inspections.fieldwork_data import PASSWORD
@@ -44,11 +45,14 @@ def test_the_public_site_works_under_the_policy(page: Page, live_server, execute
 
 
 def admin_log_in(page: Page, live_server, user) -> None:
+    """The password, then the authenticator's code (issue 14 §1), both pages under the policy."""
+    with_authenticator(user)
     response = page.goto(f"{live_server.url}/admin/login/")
     enforced_policy(response)
     page.get_by_label("用户名").fill(user.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, user)
     expect(page.locator("#user-tools")).to_be_visible()
 
 

@@ -13,13 +13,13 @@ import pytest
 from django.core import mail
 from django.core.exceptions import FieldError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditEvent
 from registry.admin.targets import PractitionerAdmin
 from registry.models import Practitioner
 from tests.factories import InstitutionFactory, PractitionerFactory
+from tests.twofactor import SecondFactorClient
 
 pytestmark = pytest.mark.django_db
 
@@ -268,8 +268,8 @@ def test_an_error_on_a_page_with_an_id_number_leaks_it_nowhere(
         raise RuntimeError(f"cannot save {obj.id_number} / {obj.phone}")
 
     monkeypatch.setattr(PractitionerAdmin, "save_model", crash)
-    client = Client(raise_request_exception=False)
-    client.force_login(staff_user)
+    client = SecondFactorClient(raise_request_exception=False)
+    client.force_login(staff_user)  # and the second factor passed (tests/twofactor.py)
     new_id, new_phone = "110105194912310038", "13800001111"
     response = client.post(change_url(lawyer), form_data(lawyer, id_number=new_id, phone=new_phone))
     assert response.status_code == 500
