@@ -14,11 +14,12 @@ class CoreConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth import signals as auth_signals
         from django.contrib.auth.models import Group
-        from django.db.models.signals import m2m_changed
+        from django.db.models.signals import m2m_changed, pre_save
 
         from core import (
             audit_events,
             identity,
+            roles,
             tasks,  # noqa: F401 - registers the tasks services enqueue by name (core.queue)
         )
         from core.backups import audit_chain_problems, restore_check
@@ -42,6 +43,17 @@ class CoreConfig(AppConfig):
             m2m_changed.connect(
                 audit_events.on_m2m_changed, sender=through, dispatch_uid=f"core.audit.{through}"
             )
+
+        # 三员分立 (issue 14 §2): refused here with a message, and by the database's triggers.
+        m2m_changed.connect(
+            roles.on_groups_changing, sender=User.groups.through, dispatch_uid="core.duties.g"
+        )
+        m2m_changed.connect(
+            roles.on_own_permissions_changing,
+            sender=User.user_permissions.through,
+            dispatch_uid="core.duties.p",
+        )
+        pre_save.connect(roles.on_user_saving, sender=User, dispatch_uid="core.duties.su")
 
         # What `manage.py restore` proves of the restored data (issue 14 §6); the apps add theirs.
         restore_check(_("安全审计记录的哈希链完好"), audit_chain_problems)

@@ -3,10 +3,12 @@ no query string carries a NUL character (issue 12 §6); no request body is large
 upload (issue 14 §5)."""
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.middleware.locale import LocaleMiddleware
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from core import roles
 from core.spreadsheets import cell_excerpt
 
 
@@ -70,3 +72,52 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class SeparationOfDutiesMiddleware:
+    """三员分立 (issue 14 §2): the system, security and audit administrators open only their own
+    screens of the admin (core.roles.ADMIN_SCREENS) and none of the business — not the other
+    admin pages, not the stored files, not the field screens — whatever permissions they were
+    given. The public pages stay open to them as to everybody."""
+
+    REFUSED_PREFIXES = ("/inspect/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        role = roles.admin_role_of(request.user)
+        if role is not None and not self.allowed(request.path_info, role):
+            raise PermissionDenied(
+                translation.gettext("三员分立：%(role)s不能使用业务功能。") % {"role": role}
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def allowed(path: str, role: str) -> bool:
+        if path.startswith(SeparationOfDutiesMiddleware.REFUSED_PREFIXES):
+            return False
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return True  # a 404 either way
+        if match.namespace != "admin":
+            return not path.startswith("/admin/")
+        name = match.url_name or ""
+        if name in roles.ADMIN_COMMON_URL_NAMES:
+            return True
+        screens = roles.ADMIN_SCREENS[role]
+        if name == "app_list":
+            label = match.kwargs.get("app_label", "")
+            return any(screen.partition(".")[0] == label for screen in screens)
+        model_admin = getattr(match.func, "model_admin", None)
+        if model_admin is not None:
+            opts = model_admin.model._meta
+            return roles.screen_matches(screens, opts.app_label, opts.model_name)
+        # The model admins' own pages (an export, say) are named "<app>_<model>_<what>".
+        return any(
+            name.startswith(
+                screen.replace(".*", "_").replace(".", "_") + ("" if screen.endswith("*") else "_")
+            )
+            for screen in screens
+        )

@@ -368,6 +368,8 @@ class AuditEvent(models.Model):
         TABLET_BOUND = "tablet_bound", _("绑定执法平板")
         TABLET_REVOKED = "tablet_revoked", _("停用执法平板")
         ROLE_CHANGED = "role_changed", _("角色变更")
+        ROLE_REVIEWED = "role_reviewed", _("复核角色分配")
+        ACCOUNT_DISABLED = "account_disabled", _("停用账号")
         PERMISSION_CHANGED = "permission_changed", _("权限变更")
         ACCOUNT_CHANGED = "account_changed", _("账户变更")
         PII_REVEALED = "pii_revealed", _("查看完整个人信息")
@@ -436,6 +438,8 @@ class AccountSecurity(models.Model):
     class Meta:
         verbose_name = _("账号安全状态")
         verbose_name_plural = _("账号安全状态")
+        # The security administrator's review of who holds which role (issue 14 §2).
+        permissions = [("review_roles", _("复核角色分配、停用账号"))]
 
     def __str__(self) -> str:
         return str(self.user)

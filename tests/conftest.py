@@ -109,12 +109,21 @@ def inspector_user(db):
     return _user_in(roles.INSPECTOR, "inspector", is_staff=False)
 
 
+# The three separated administrators (三员分立, issue 14 §2): none is a superuser, none sees the
+# business. Tests that need "may do everything" use pytest-django's admin_user (a superuser).
 @pytest.fixture
 def sysadmin_user(db):
-    user = _user_in(roles.SYSADMIN, "sysadmin")
-    user.is_superuser = True
-    user.save()
-    return user
+    return _user_in(roles.SYSADMIN, "sysadmin")
+
+
+@pytest.fixture
+def secadmin_user(db):
+    return _user_in(roles.SECADMIN, "secadmin")
+
+
+@pytest.fixture
+def auditadmin_user(db):
+    return _user_in(roles.AUDITADMIN, "auditadmin")
 
 
 @pytest.fixture

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     # initial password; axes' middleware answers a locked-out login 429.
     "core.identity.SessionLimitsMiddleware",
     "core.identity.PasswordChangeMiddleware",
+    # 三员分立 (issue 14 §2): the three administrators only on their own screens.
+    "core.middleware.SeparationOfDutiesMiddleware",
     "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

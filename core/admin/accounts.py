@@ -8,7 +8,9 @@ from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core import identity, twofactor
+from core import identity, roles, twofactor
+from core.audit import audit_record
+from core.models import AuditEvent
 
 # Django stores each permission's name once, in English ("Can add log entry"), whatever language
 # the screens speak: the user and group pickers name permissions from the model's verbose name.
@@ -65,10 +67,64 @@ admin.site.unregister(get_user_model())
 admin.site.unregister(Group)
 
 
+class DutiesUserChangeForm(auth_admin.UserChangeForm):
+    """三员分立 (issue 14 §2): the roles chosen here must not break the separation of duties (the
+    database refuses them anyway: this says why, on the field)."""
+
+    def clean(self):
+        data = super().clean()
+        if "groups" in self.fields and "groups" in data:
+            try:
+                roles.duties_check(
+                    group_names=[g.name for g in data["groups"]],
+                    is_superuser=data.get("is_superuser", self.instance.is_superuser),
+                    has_own_permissions=bool(data.get("user_permissions")),
+                )
+            except forms.ValidationError as error:
+                self.add_error("groups", error)
+        return data
+
+
 @admin.register(get_user_model())
 class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
-    list_display = [*auth_admin.UserAdmin.list_display, "second_factor"]
-    actions = ["reset_second_factor"]
+    form = DutiesUserChangeForm
+    list_display = [*auth_admin.UserAdmin.list_display, "role_names", "second_factor"]
+    list_filter = [*auth_admin.UserAdmin.list_filter]
+    actions = ["reset_second_factor", "review_roles", "disable_accounts"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fieldsets(self, request, obj=None):
+        """Only a superuser sees the superuser flag and permissions of one's own: everybody else's
+        permissions come from their roles (issue 2 §5, issue 14 §2)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = {"is_superuser", "user_permissions"}
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+            for name, opts in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # The three administrators' roles are given on the server (manage.py role_assign), never
+        # on a screen: no administrator can make another.
+        if db_field.name == "groups":
+            kwargs["queryset"] = Group.objects.exclude(name__in=roles.ADMIN_ROLES)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """An administrator's account (system, security, audit) is read-only on the screens, its
+        own included: its role is given and taken on the server; its password is its own
+        (admin:password_change)."""
+        if obj is not None and roles.admin_role_of(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=_("角色"))
+    def role_names(self, user) -> str:
+        return "、".join(sorted(g.name for g in user.groups.all())) or "—"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -111,7 +167,73 @@ class UserAdmin(PermissionLabels, auth_admin.UserAdmin):
             messages.SUCCESS,
         )
 
+    def has_review_roles_permission(self, request) -> bool:
+        return request.user.has_perm("core.review_roles")
+
+    @admin.action(
+        description=_("复核所选账号的角色分配（记入安全审计）"), permissions=["review_roles"]
+    )
+    def review_roles(self, request, queryset):
+        """The security administrator's review of who holds which role (issue 14 §2): each
+        account's roles as they are now, in the audit trail, for the audit administrator."""
+        users = list(queryset.prefetch_related("groups"))
+        for user in users:
+            audit_record(
+                AuditEvent.Action.ROLE_REVIEWED,
+                request=request,
+                target=user,
+                detail={
+                    "roles": sorted(g.name for g in user.groups.all()),
+                    "active": user.is_active,
+                    "superuser": user.is_superuser,
+                },
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "已复核 %(n)d 个账号的角色分配。", "已复核 %(n)d 个账号的角色分配。", len(users)
+            )
+            % {"n": len(users)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("停用所选账号（不能再登录）"), permissions=["review_roles"])
+    def disable_accounts(self, request, queryset):
+        """Stops an account that should no longer sign in; the three administrators' accounts
+        are the server's (manage.py role_assign --revoke), and nobody disables their own."""
+        done, refused = 0, []
+        for user in queryset.filter(is_active=True):
+            if roles.admin_role_of(user) or user.pk == request.user.pk:
+                refused.append(user.username)
+                continue
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            audit_record(AuditEvent.Action.ACCOUNT_DISABLED, request=request, target=user)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("已停用 %(n)d 个账号。", "已停用 %(n)d 个账号。", done) % {"n": done},
+            messages.SUCCESS,
+        )
+        if refused:
+            self.message_user(
+                request,
+                gettext("未停用（管理员账号或本人账号）：%(names)s")
+                % {"names": "、".join(refused)},
+                messages.WARNING,
+            )
+
 
 @admin.register(Group)
 class GroupAdmin(PermissionLabels, auth_admin.GroupAdmin):
-    pass
+    """The roles are definitions in code (core.roles.roles_sync, after every migrate): read here,
+    changed by a release, never on a screen (issue 14 §2)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

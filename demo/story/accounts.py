@@ -16,7 +16,10 @@ from inspections.services import tablet_new_code, tablet_register
 from registry.models import Inspector
 
 ACCOUNTS = [
+    # The three separated administrators (三员分立, issue 14 §2): none is a superuser.
     ("demo-admin", roles.SYSADMIN, True),
+    ("demo-secadmin", roles.SECADMIN, True),
+    ("demo-auditadmin", roles.AUDITADMIN, True),
     ("demo-staff", roles.STAFF, True),
     ("demo-leader", roles.LEADER, True),
     ("demo-legal", roles.LEGAL, True),
@@ -91,7 +94,7 @@ DEMO_TABLET = "演示平板"
 def demo_tablet_code() -> str | None:
     """A binding code for the demo's tablet (the field screens open only on a bound tablet:
     inspections.services.tablets), or None when a browser is already bound to it."""
-    office = account("demo-admin")
+    office = account("demo-staff")
     tablet = Tablet.objects.filter(name=DEMO_TABLET, revoked_at__isnull=True).first()
     if tablet is None:
         return tablet_register(name=DEMO_TABLET, by=office)[1]

@@ -94,7 +94,10 @@ BOARD_GRID = {
     "leader":    (200, False),
     "legal":     (200, False),
     "auditor":   (200, False),  # reads everything, changes nothing
-    "sysadmin":  (200, True),
+    "admin":     (200, True),   # a superuser
+    "sysadmin":  (403, False),  # 三员分立: no business screen (issue 14 §2)
+    "secadmin":  (403, False),
+    "auditadmin": (403, False),
 }
 # fmt: on
 
@@ -110,6 +113,8 @@ def test_who_sees_the_board(client, request, board, role):
     assert response.status_code == status
     if status == 302:
         assert response.url.startswith(reverse("admin:login"))
+        return
+    if status == 403:
         return
     page = text(response)
     assert "甲任务：完成抽查报告" in page

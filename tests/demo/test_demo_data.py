@@ -9,9 +9,11 @@ import json
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core import roles
 from inspections.models import CheckRecord, Draw, Inspection, InspectionTask
 from inspections.services.draws import draw_verify
 from publication.models import ResultNotice
@@ -139,7 +141,25 @@ def test_a_newcomer_logs_in_to_the_admin_with_the_printed_password_and_secret(cl
     out = io.StringIO()
     call_command("demo_data", password=PASSWORD, stdout=out)
     printed = dict(re.findall(r"^  (demo-[a-z]+): ([A-Z2-7]{32})$", out.getvalue(), re.MULTILINE))
-    assert set(printed) == {"demo-admin", "demo-staff", "demo-leader", "demo-legal", "demo-auditor"}
+    assert set(printed) == {
+        "demo-admin",
+        "demo-secadmin",
+        "demo-auditadmin",
+        "demo-staff",
+        "demo-leader",
+        "demo-legal",
+        "demo-auditor",
+    }
+    # The daily work needs no superuser (三员分立, issue 14 §2): the demo has none, and its three
+    # administrators hold one role each.
+    User = get_user_model()
+    assert not User.objects.filter(is_superuser=True).exists()
+    for username, role in [
+        ("demo-admin", roles.SYSADMIN),
+        ("demo-secadmin", roles.SECADMIN),
+        ("demo-auditadmin", roles.AUDITADMIN),
+    ]:
+        assert [g.name for g in User.objects.get(username=username).groups.all()] == [role]
     key = base64.b32decode(printed["demo-staff"]).hex()
     response = client.post(
         "/admin/login/", {"username": "demo-staff", "password": PASSWORD, "next": "/admin/"}

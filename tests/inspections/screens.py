@@ -73,12 +73,12 @@ def world():
 
 
 @pytest.fixture
-def clients(staff_user, leader_user, auditor_user, sysadmin_user):
+def clients(staff_user, leader_user, auditor_user, admin_user):
     return SimpleNamespace(
         staff=client_for(staff_user),
         leader=client_for(leader_user),
         auditor=client_for(auditor_user),
-        sysadmin=client_for(sysadmin_user),
+        admin=client_for(admin_user),  # a superuser
     )
 
 

@@ -95,7 +95,7 @@ class TestWhoMayDoWhat:
             assert auditor.post(url, {}).status_code == 403, url
         assert auditor.get(admin_url("inspections_annualplan_add")).status_code == 403
 
-    @pytest.mark.parametrize("role", ["staff", "leader", "auditor", "sysadmin"])
+    @pytest.mark.parametrize("role", ["staff", "leader", "auditor", "admin"])
     def test_nobody_changes_or_deletes_an_executed_draw(
         self, world, clients, staff_user, leader_user, role
     ):

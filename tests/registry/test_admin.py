@@ -55,8 +55,8 @@ def row_of(html: str, text: str) -> str:
 
 
 @pytest.fixture
-def admin(client, sysadmin_user):
-    client.force_login(sysadmin_user)
+def admin(client, admin_user):
+    client.force_login(admin_user)
     return client
 
 

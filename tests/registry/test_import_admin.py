@@ -181,7 +181,10 @@ def test_every_kind_has_an_import_page(staff_client):
     ("role", "status"),
     [
         ("staff_user", 200),
-        ("sysadmin_user", 200),
+        ("admin_user", 200),
+        ("sysadmin_user", 403),  # 三员分立: no business screen (issue 14 §2)
+        ("secadmin_user", 403),
+        ("auditadmin_user", 403),
         ("auditor_user", 403),
         ("leader_user", 403),
         ("legal_user", 403),

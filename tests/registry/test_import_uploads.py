@@ -146,9 +146,9 @@ def test_a_failed_confirmation_deletes_the_file(staff_client):
     assert not Institution.objects.exists()
 
 
-def test_another_sessions_token_is_refused(staff_client, client, sysadmin_user):
+def test_another_sessions_token_is_refused(staff_client, client, admin_user):
     token = check(staff_client)
-    client.force_login(sysadmin_user)
+    client.force_login(admin_user)
     response = client.post(IMPORT_URL, {"token": token}, follow=True)
     assert any("已失效" in m for m in messages_of(response))
     assert not Institution.objects.exists()
