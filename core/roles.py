@@ -302,6 +302,15 @@ def on_own_permissions_changing(sender, instance, action, reverse, model, pk_set
     if action != "pre_add" or not pk_set:
         return
     users = model._default_manager.filter(pk__in=pk_set) if reverse else [instance]
+    perms = [instance] if reverse else Permission.objects.filter(pk__in=pk_set)
+    for permission in perms:
+        ct = permission.content_type
+        if screen_matches(ADMIN_ONLY_SCREENS, ct.app_label, ct.model):
+            raise ValidationError(
+                gettext("三员分立：“%(perm)s”只随管理员角色授予，不能另行授予。")
+                % {"perm": permission.name},
+                code="admin_permission_own",
+            )
     for user in users:
         duties_check(
             group_names=user.groups.values_list("name", flat=True),

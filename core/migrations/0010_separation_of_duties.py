@@ -121,6 +121,23 @@ BEGIN
   RETURN NULL;
 END $$ LANGUAGE plpgsql;
 
+-- A permission of one's own: never of the administrators' screens (those come with the role).
+CREATE OR REPLACE FUNCTION core_duties_on_user_permission() RETURNS trigger AS $$
+DECLARE
+  app text;
+  model_name text;
+BEGIN
+  SELECT ct.app_label, ct.model INTO app, model_name
+    FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+   WHERE p.id = NEW.permission_id;
+  IF core_duties_in(app, model_name, {_array(ADMIN_ONLY_SCREENS)}) THEN
+    RAISE EXCEPTION 'separation of duties: account % cannot be granted a permission of %.% of its own (administrators only, by their role)',
+      NEW.user_id, app, model_name USING ERRCODE = 'check_violation';
+  END IF;
+  PERFORM core_duties_account(NEW.user_id);
+  RETURN NULL;
+END $$ LANGUAGE plpgsql;
+
 CREATE OR REPLACE FUNCTION core_duties_on_user() RETURNS trigger AS $$
 BEGIN
   PERFORM core_duties_account(NEW.id);
@@ -162,7 +179,7 @@ END $$ LANGUAGE plpgsql;
 CREATE TRIGGER core_duties_user_groups AFTER INSERT OR UPDATE ON auth_user_groups
   FOR EACH ROW EXECUTE FUNCTION core_duties_on_user_group();
 CREATE TRIGGER core_duties_user_permissions AFTER INSERT OR UPDATE ON auth_user_user_permissions
-  FOR EACH ROW EXECUTE FUNCTION core_duties_on_user_group();
+  FOR EACH ROW EXECUTE FUNCTION core_duties_on_user_permission();
 CREATE TRIGGER core_duties_user AFTER INSERT OR UPDATE OF is_superuser ON auth_user
   FOR EACH ROW EXECUTE FUNCTION core_duties_on_user();
 CREATE TRIGGER core_duties_group_permissions AFTER INSERT OR UPDATE ON auth_group_permissions
@@ -183,6 +200,7 @@ DROP FUNCTION IF EXISTS core_duties_on_permission();
 DROP FUNCTION IF EXISTS core_duties_on_group();
 DROP FUNCTION IF EXISTS core_duties_on_group_permission();
 DROP FUNCTION IF EXISTS core_duties_on_user();
+DROP FUNCTION IF EXISTS core_duties_on_user_permission();
 DROP FUNCTION IF EXISTS core_duties_on_user_group();
 DROP FUNCTION IF EXISTS core_duties_group_permission(bigint, bigint);
 DROP FUNCTION IF EXISTS core_duties_account(bigint);
@@ -214,6 +232,11 @@ def prepare(apps, schema_editor):
                 refused = _inside(ADMIN_ONLY_SCREENS, ct.app_label, ct.model)
             if refused:
                 group.permissions.remove(permission)
+    for user in User.objects.filter(user_permissions__isnull=False).distinct():
+        for permission in user.user_permissions.select_related("content_type"):
+            ct = permission.content_type
+            if _inside(ADMIN_ONLY_SCREENS, ct.app_label, ct.model):
+                user.user_permissions.remove(permission)
     for user in User.objects.filter(groups__in=admins).distinct():
         held = sorted(user.groups.values_list("name", flat=True))
         if len(held) > 1 or user.user_permissions.exists():

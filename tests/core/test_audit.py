@@ -112,7 +112,7 @@ class TestWhatIsRecorded:
         user.groups.add(staff)
         user.groups.remove(staff)
         staff.user_set.add(user)  # from the group's side
-        perm = Permission.objects.get(codename="view_auditevent")
+        perm = Permission.objects.get(codename="view_institution")
         user.user_permissions.add(perm)
         changes = [
             (e.action, e.target_repr, e.detail)
@@ -123,7 +123,7 @@ class TestWhatIsRecorded:
             (AuditEvent.Action.ROLE_CHANGED, "bob", {"added": [roles.STAFF]}),
             (AuditEvent.Action.ROLE_CHANGED, "bob", {"removed": [roles.STAFF]}),
             (AuditEvent.Action.ROLE_CHANGED, "bob", {"added": [roles.STAFF]}),
-            (AuditEvent.Action.PERMISSION_CHANGED, "bob", {"added": ["core.view_auditevent"]}),
+            (AuditEvent.Action.PERMISSION_CHANGED, "bob", {"added": ["registry.view_institution"]}),
         ]
 
     def test_publication_correction_and_withdrawal(self):
@@ -371,8 +371,9 @@ class TestArchiveThenPrune:
 class TestTheAuditAdministratorsView:
     @pytest.fixture
     def reader(self, db):
+        """The audit administrator (三员分立: the permission comes only with the role)."""
         user = UserFactory(username="audit-admin", is_staff=True)
-        user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+        user.groups.add(Group.objects.get(name=roles.AUDITADMIN))
         return user
 
     def test_read_only_filterable_and_searchable(self, client, reader, trail):

@@ -8,7 +8,7 @@ import re
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core import identity
+from core import identity, roles
 from core.models import AccountSecurity, AuditEvent
 from tests.factories import PASSWORD, InspectorFactory, UserFactory
 from tests.twofactor import bound_tablet_cookie, confirmed_totp, totp_code
@@ -177,16 +177,15 @@ def test_no_password_in_the_stored_attempts_or_the_log(client, staff, caplog):
 # --- Unlock by the security administrator ----------------------------------------------------
 
 
-def _lockout_admin(user, *codenames):
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+def _lockout_admin(user, role):
+    """三员分立: the permissions come with the role (core.roles), never of one's own."""
+    user.groups.add(Group.objects.get(name=role))
     return user
 
 
 def test_the_permitted_role_unlocks_and_the_user_logs_in_again(client, staff):
     _fail(client, ADMIN_LOGIN, "zhang", 5)
-    security = _lockout_admin(
-        UserFactory(username="anquan", is_staff=True), "view_loginlockout", "unlock_loginlockout"
-    )
+    security = _lockout_admin(UserFactory(username="anquan", is_staff=True), roles.SECADMIN)
     client.force_login(security)
     changelist = reverse("admin:core_loginlockout_changelist")
     page = client.get(changelist)
@@ -206,7 +205,8 @@ def test_the_permitted_role_unlocks_and_the_user_logs_in_again(client, staff):
 
 def test_unlocking_is_refused_without_the_permission(client, staff):
     _fail(client, ADMIN_LOGIN, "zhang", 5)
-    viewer = _lockout_admin(UserFactory(username="kan", is_staff=True), "view_loginlockout")
+    # The system administrator keeps the accounts, not the locks.
+    viewer = _lockout_admin(UserFactory(username="kan", is_staff=True), roles.SYSADMIN)
     client.force_login(viewer)
     changelist = reverse("admin:core_loginlockout_changelist")
     assert "解除所选" not in client.get(changelist).content.decode()
@@ -427,9 +427,7 @@ def test_a_lockout_of_an_unknown_name_does_not_write_the_name(client):
 
 def test_an_unlock_is_recorded_with_who_did_it(client, staff):
     _fail(client, ADMIN_LOGIN, "zhang", 5)
-    security = _lockout_admin(
-        UserFactory(username="anquan", is_staff=True), "view_loginlockout", "unlock_loginlockout"
-    )
+    security = _lockout_admin(UserFactory(username="anquan", is_staff=True), roles.SECADMIN)
     client.force_login(security)
     client.post(
         reverse("admin:core_loginlockout_changelist"),

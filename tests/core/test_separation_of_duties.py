@@ -135,6 +135,24 @@ class TestNoAccountHoldsTwo:
         assert not holder.user_permissions.exists()
 
 
+@pytest.mark.parametrize("codename", ["view_auditevent", "unlock_loginlockout", "change_user"])
+def test_nobody_gets_an_administrators_permission_of_their_own(codename, is_postgres):
+    """Not even a business account beside its role: those permissions come only with the
+    administrators' roles (a staff member reading the audit trail is the audit administrator's
+    room, entered by the back door)."""
+    staff = user_with(roles.STAFF)
+    permission = Permission.objects.get(codename=codename)
+    with pytest.raises(ValidationError, match="只随管理员角色授予"), transaction.atomic():
+        staff.user_permissions.add(permission)
+    if is_postgres:
+        with pytest.raises(DatabaseError, match="of its own"):
+            sql(
+                "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (%s, %s)",
+                [staff.pk, permission.pk],
+            )
+    assert not staff.user_permissions.exists()
+
+
 @pytest.mark.postgres
 class TestRolesGrantOnlyTheirScreens:
     @pytest.mark.parametrize("role", ADMINS)

@@ -5,11 +5,12 @@ limited). Every test logs in with the password through /admin/login/, as a perso
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import roles
 from core.models import AuditEvent
 from tests.factories import UserFactory
 from tests.twofactor import SecondFactorClient, confirmed_totp, totp_code
@@ -225,9 +226,9 @@ def test_the_security_administrator_resets_a_lost_phone_and_the_user_enrols_agai
     session.post(VERIFY, {"code": totp_code(device)})
     assert session.get("/admin/").status_code == 200
 
+    # The security administrator (三员分立: core.roles.SECADMIN holds delete_totpdevice).
     security = UserFactory(username="security", is_staff=True)
-    for codename in ("view_user", "change_user", "delete_totpdevice"):
-        security.user_permissions.add(Permission.objects.get(codename=codename))
+    security.groups.add(Group.objects.get(name=roles.SECADMIN))
     admin = SecondFactorClient()
     admin.force_login(security)  # with its own second factor (tests/twofactor.py)
     response = reset(admin, staff)
@@ -241,9 +242,9 @@ def test_the_security_administrator_resets_a_lost_phone_and_the_user_enrols_agai
 
 def test_without_the_permission_there_is_no_reset(staff, client):
     confirmed_totp(staff)
+    # The system administrator keeps the accounts, not their second factors.
     clerk = UserFactory(username="clerk", is_staff=True)
-    for codename in ("view_user", "change_user"):
-        clerk.user_permissions.add(Permission.objects.get(codename=codename))
+    clerk.groups.add(Group.objects.get(name=roles.SYSADMIN))
     client.force_login(clerk)
     response = reset(client, staff)
     assert "reset_second_factor" not in response.content.decode()
