@@ -115,9 +115,10 @@ class SeparationOfDutiesMiddleware:
             opts = model_admin.model._meta
             return roles.screen_matches(screens, opts.app_label, opts.model_name)
         # The model admins' own pages (an export, say) are named "<app>_<model>_<what>".
-        return any(
-            name.startswith(
-                screen.replace(".*", "_").replace(".", "_") + ("" if screen.endswith("*") else "_")
-            )
-            for screen in screens
-        )
+        return any(name.startswith(_url_prefix(screen)) for screen in screens)
+
+
+def _url_prefix(screen: str) -> str:
+    """ "core.auditevent" → "core_auditevent_"; "django_celery_beat.*" → "django_celery_beat_"."""
+    app, _dot, model = screen.partition(".")
+    return f"{app}_" if model == "*" else f"{app}_{model}_"
