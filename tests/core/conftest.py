@@ -3,6 +3,8 @@ to (the deadline tests)."""
 
 import pytest
 
+from tests.core import upgrades
+
 
 @pytest.fixture
 def staff(staff_user):
@@ -16,3 +18,9 @@ def leader(leader_user):
     leader_user.email = "leader@bureau.example"
     leader_user.save()
     return leader_user
+
+
+@pytest.fixture
+def scratch_database():
+    """A database of its own, dropped afterwards (tests/core/upgrades.py)."""
+    yield from upgrades.scratch_database()

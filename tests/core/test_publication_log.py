@@ -3,50 +3,12 @@ plans, the draws and the results write it through `core.ledgers.publication_log`
 `publication` to `core` (migration core 0006) must keep a running bureau's log exactly as it was:
 the rows, their append-only guard, the permissions granted on it."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
 import psycopg
 import pytest
 
 from core.ledgers import publication_log
 from core.models import Publication
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def scratch_database():
-    """A database of its own (an upgrade is run on it with manage.py, as a bureau would)."""
-    url = urlsplit(os.environ.get("DATABASE_URL", ""))
-    if not url.scheme.startswith("postgres"):
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    suffix = f"_upgrade_{os.getpid()}"
-    name = (url.path.lstrip("/")[: 63 - len(suffix)] + suffix).lower()
-    admin = urlunsplit(url._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(url._replace(path=f"/{name}"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def manage(database: str, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+from tests.core.upgrades import manage
 
 
 @pytest.mark.slow

@@ -422,3 +422,67 @@ class TestRoleAssign:
         assert not user.groups.exists()
         with pytest.raises(CommandError, match="does not hold"):
             role_assign(user.username, "secadmin", "--revoke")
+
+
+# -- the upgrade -----------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_an_earlier_releases_accounts_are_separated_by_the_upgrade(scratch_database):
+    """Before 三员分立, the system administrator was a superuser who read the business, and
+    permissions could be granted to an account directly. `manage.py migrate`: an account holding
+    the system administrator's role with a business role stops the upgrade, naming it; once it
+    holds one role, the upgrade takes the superuser flag and the administrators' permissions
+    granted directly, and the database refuses such rows from then on."""
+    import psycopg
+
+    from tests.core.upgrades import manage, manage_result
+
+    manage(scratch_database, "migrate", "core", "0009_audit_second_factor_events", "-v", "0")
+    with psycopg.connect(scratch_database, autocommit=True) as db:
+
+        def one(query, params=()):
+            return db.execute(query, params).fetchone()[0]
+
+        sysadmin_group = one("SELECT id FROM auth_group WHERE name = %s", [roles.SYSADMIN])
+        staff_group = one("SELECT id FROM auth_group WHERE name = %s", [roles.STAFF])
+        old_admin = one(
+            "INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active,"
+            " first_name, last_name, email, date_joined, last_login)"
+            " VALUES ('old.admin', '!', true, true, true, '', '', '', now(), now()) RETURNING id"
+        )
+        clerk = one(
+            "INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active,"
+            " first_name, last_name, email, date_joined, last_login)"
+            " VALUES ('old.clerk', '!', false, true, true, '', '', '', now(), now()) RETURNING id"
+        )
+        for group_id in (sysadmin_group, staff_group):
+            db.execute(
+                "INSERT INTO auth_user_groups (user_id, group_id) VALUES (%s, %s)",
+                [old_admin, group_id],
+            )
+        view_auditevent = one("SELECT id FROM auth_permission WHERE codename = 'view_auditevent'")
+        db.execute(
+            "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (%s, %s)",
+            [clerk, view_auditevent],
+        )
+
+    failed = manage_result(scratch_database, "migrate", "-v", "0")
+    assert failed.returncode != 0
+    assert "old.admin" in failed.stderr and "三员分立" in failed.stderr
+
+    with psycopg.connect(scratch_database, autocommit=True) as db:
+        db.execute(
+            "DELETE FROM auth_user_groups WHERE user_id = %s AND group_id = %s",
+            [old_admin, staff_group],
+        )
+    manage(scratch_database, "migrate", "-v", "0")
+
+    with psycopg.connect(scratch_database, autocommit=True) as db:
+        assert db.execute(
+            "SELECT is_superuser FROM auth_user WHERE id = %s", [old_admin]
+        ).fetchone() == (False,)
+        assert db.execute(
+            "SELECT count(*) FROM auth_user_user_permissions WHERE user_id = %s", [clerk]
+        ).fetchone() == (0,)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            db.execute("UPDATE auth_user SET is_superuser = true WHERE id = %s", [old_admin])
