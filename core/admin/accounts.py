@@ -82,6 +82,14 @@ class DutiesUserChangeForm(auth_admin.UserChangeForm):
                 )
             except forms.ValidationError as error:
                 self.add_error("groups", error)
+        for permission in data.get("user_permissions") or []:
+            ct = permission.content_type
+            if roles.screen_matches(roles.ADMIN_ONLY_SCREENS, ct.app_label, ct.model):
+                self.add_error(
+                    "user_permissions",
+                    gettext("三员分立：“%(perm)s”只随管理员角色授予，不能另行授予。")
+                    % {"perm": permission.name},
+                )
         return data
 
 

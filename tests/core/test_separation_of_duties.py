@@ -313,6 +313,26 @@ class TestAccounts:
         password = reverse("admin:auth_user_password_change", args=[holder.pk])
         assert admin_client.get(password).status_code == 403
 
+    def test_a_superuser_cannot_grant_an_administrators_permission_on_the_form(self, admin_client):
+        target = user_with(roles.STAFF)
+        url = reverse("admin:auth_user_change", args=[target.pk])
+        data = {
+            "username": target.username,
+            "is_active": "on",
+            "is_staff": "on",
+            "groups": [group(roles.STAFF).pk],
+            "user_permissions": [Permission.objects.get(codename="view_auditevent").pk],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-12-01",
+            "date_joined_1": "10:00:00",
+        }
+        response = admin_client.post(url, data)
+        assert response.status_code == 200  # the form again, not a server error
+        errors = " ".join(response.context["adminform"].form.errors["user_permissions"])
+        assert "只随管理员角色授予" in errors
+        assert not target.user_permissions.exists()
+
     @pytest.mark.parametrize("role", ADMINS)
     def test_administrators_accounts_are_read_only_on_screens(self, role, sysadmin_user):
         holder = user_with(role)
